@@ -1,0 +1,41 @@
+"""Retouch: restore, edit, understand and generate images from plain language.
+
+The public API; heavy modules load on first use so ``import retouch`` is fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from retouch.errors import InputError, PlanError, PlanValidationError, RetouchError
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "apply": "retouch.api",
+    "Plan": "retouch.plan",
+    "Step": "retouch.plan",
+    "plan_schema": "retouch.plan",
+    "Result": "retouch.result",
+    "Picture": "retouch.io",
+    "load_image": "retouch.io",
+    "save_image": "retouch.io",
+    "measure": "retouch.analyze",
+    "region_mask": "retouch.regions",
+}
+
+__all__ = ["InputError", "PlanError", "PlanValidationError", "RetouchError", "__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'retouch' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,268 @@
+"""The ``retouch`` command line: a thin front end over the public API.
+
+Exit status: 0 on success, 2 for bad usage or unreadable input, 3 when an
+instruction maps to nothing, 1 for an unexpected internal error. Errors are
+one line on stderr, never a traceback (``RETOUCH_DEBUG=1`` shows it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from retouch.errors import InputError, RetouchError
+
+app = typer.Typer(
+    name="retouch",
+    help="Restore, edit and understand images from plain-language instructions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+ImageArg = Annotated[str, typer.Argument(help="Image file, or sample:<name> (e.g. sample:astronaut).")]
+MaxPixels = Annotated[
+    int, typer.Option("--max-pixels", help="Refuse images with more pixels than this.", min=1)
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, shown only once work passes a second."""
+
+    def __init__(self, delay: float = 1.0) -> None:
+        self.start = time.perf_counter()
+        self.delay = delay
+        self.shown = False
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int, description: str) -> None:
+        if not self.enabled or time.perf_counter() - self.start < self.delay:
+            return
+        width = 24
+        filled = width * done // max(total, 1)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {description[:40]:<40}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _image_source(image: str) -> Any:
+    from retouch.samples import is_sample, load_sample
+
+    return load_sample(image) if is_sample(image) else Path(image)
+
+
+def _check_output(image: str, output: Path, in_place: bool) -> None:
+    from retouch.io import same_file
+
+    if not in_place and same_file(image, output):
+        raise InputError(
+            f"{output}: refusing to overwrite the input image; choose another -o or pass --in-place"
+        )
+    if not output.parent.is_dir():
+        raise InputError(f"{output}: directory {output.parent} does not exist")
+
+
+@app.command("apply")
+def apply_command(
+    image: ImageArg,
+    plan: Annotated[Path, typer.Argument(help="Plan file (JSON), as written by `retouch plan --json`.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write the result.")] = None,
+    mask: Annotated[
+        Path | None, typer.Option("--mask", help="Mask image for steps whose region is 'mask'.")
+    ] = None,
+    in_place: Annotated[
+        bool, typer.Option("--in-place", help="Overwrite IMAGE, keeping a backup as NAME.orig.EXT.")
+    ] = False,
+    quality: Annotated[int, typer.Option("--quality", min=1, max=100, help="JPEG/WebP quality.")] = 92,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write the report as JSON here.")
+    ] = None,
+    max_pixels: MaxPixels = 200_000_000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run a saved plan on IMAGE and write the result."""
+    from retouch.api import apply, as_plan
+
+    if output is None:
+        if not in_place:
+            raise InputError("missing -o OUT (or pass --in-place to overwrite IMAGE with a backup)")
+        output = Path(image)
+    _check_output(image, output, in_place)
+    steps = as_plan(plan)
+    if not as_json:
+        typer.echo("Plan:")
+        for line in steps.describe():
+            typer.echo(f"  {line}")
+    bar = ProgressBar()
+    try:
+        result = apply(_image_source(image), steps, mask=mask, progress=bar, max_pixels=max_pixels)
+    finally:
+        bar.close()
+    written = result.save(output, quality=quality, in_place=in_place)
+    if report is not None:
+        report.write_text(json.dumps(result.report, indent=2, default=str), encoding="utf-8")
+    if as_json:
+        _echo_json({"output": str(written), "plan": result.plan.to_dict(), "report": result.report})
+        return
+    before, after = result.report["before"], result.report["after"]
+    typer.echo(f"Wrote {written} in {result.report['total_ms'] / 1000:.2f} s")
+    for key in before:
+        typer.echo(f"  {key:<16} {before[key]:>10.4g} -> {after[key]:<10.4g}")
+    for note in result.report["notes"]:
+        typer.echo(f"  note: {note}")
+
+
+@app.command("ops")
+def ops_command(as_json: JsonFlag = False) -> None:
+    """List every operation with its amount range, params and description."""
+    from retouch.ops.registry import all_specs
+
+    specs = all_specs()
+    if as_json:
+        _echo_json(
+            [
+                {
+                    "name": s.name,
+                    "family": s.family,
+                    "kind": s.kind,
+                    "description": s.description,
+                    "amount": None if s.amount is None else vars(s.amount),
+                    "params": [
+                        {k: v for k, v in vars(p).items() if v not in (None, (), "")} for p in s.params
+                    ],
+                    "examples": list(s.examples),
+                }
+                for s in specs
+            ]
+        )
+        return
+    family = None
+    for s in specs:
+        if s.family != family:
+            family = s.family
+            typer.echo(f"\n{family}")
+        rng = (
+            ""
+            if s.amount is None
+            else f"[{s.amount.minimum:g} .. {s.amount.maximum:g}, neutral {s.amount.neutral:g}]"
+        )
+        typer.echo(f"  {s.name:<16} {rng:<28} {s.description}")
+        if s.params:
+            typer.echo(f"  {'':<16} params: {', '.join(p.name for p in s.params)}")
+
+
+def _exif_summary(exif: bytes | None) -> dict[str, Any]:
+    if not exif:
+        return {}
+    from PIL import ExifTags, Image
+
+    tags = Image.Exif()
+    tags.load(exif)
+    wanted = ("Make", "Model", "DateTime", "Software", "Artist")
+    summary = {ExifTags.TAGS.get(k, k): v for k, v in tags.items() if ExifTags.TAGS.get(k) in wanted}
+    detail = tags.get_ifd(ExifTags.IFD.Exif)
+    for key in ("ExposureTime", "FNumber", "ISOSpeedRatings", "FocalLength", "LensModel", "DateTimeOriginal"):
+        tag = next((k for k, v in ExifTags.TAGS.items() if v == key), None)
+        if tag in detail:
+            value = detail[tag]
+            summary[key] = float(value) if hasattr(value, "numerator") else value
+    return {k: (v.strip("\x00 ") if isinstance(v, str) else v) for k, v in summary.items()}
+
+
+@app.command("info")
+def info_command(image: ImageArg, max_pixels: MaxPixels = 200_000_000, as_json: JsonFlag = False) -> None:
+    """Show size, mode, bit depth, EXIF and measurements of IMAGE."""
+    from retouch.analyze import measure
+    from retouch.io import load_image
+
+    picture = load_image(_image_source(image), max_pixels=max_pixels)
+    info = {
+        "file": image,
+        "width": picture.width,
+        "height": picture.height,
+        "megapixels": round(picture.megapixels, 2),
+        "channels": picture.channels,
+        "alpha": picture.has_alpha,
+        "bit_depth": picture.bit_depth,
+        "format": picture.format,
+        "mode": picture.mode,
+        "icc_profile": bool(picture.icc_profile),
+        "exif": _exif_summary(picture.exif),
+        "measurements": measure(picture.pixels),
+        "notes": picture.notes,
+    }
+    if as_json:
+        _echo_json(info)
+        return
+    for key, value in info.items():
+        if isinstance(value, dict):
+            typer.echo(f"{key}:")
+            for k, v in value.items():
+                typer.echo(f"  {k:<16} {v}")
+        elif isinstance(value, list):
+            for item in value:
+                typer.echo(f"note: {item}")
+        else:
+            typer.echo(f"{key:<18} {value}")
+
+
+@app.command("plan")
+def plan_command(
+    schema: Annotated[
+        bool, typer.Option("--schema", help="Print the Plan's JSON schema (from the op registry).")
+    ] = False,
+    check: Annotated[
+        Path | None, typer.Option("--check", help="Validate a plan file and print its steps.")
+    ] = None,
+) -> None:
+    """Work with plans: print the JSON schema, or check a plan file."""
+    from retouch.plan import Plan, plan_schema
+
+    if schema:
+        _echo_json(plan_schema())
+    elif check is not None:
+        for line in Plan.load(check).describe():
+            typer.echo(line)
+    else:
+        raise InputError("nothing to do: pass --schema or --check PLAN.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and map errors to exit codes.
+
+    Usage errors are reported by Typer itself (exit 2); errors raised on
+    purpose carry their own exit code.
+    """
+    try:
+        app(args=argv, prog_name="retouch")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except RetouchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except Exception as exc:
+        if os.environ.get("RETOUCH_DEBUG"):
+            raise
+        typer.echo(f"internal error: {type(exc).__name__}: {exc} (set RETOUCH_DEBUG=1 for details)", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

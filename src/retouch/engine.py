@@ -1,0 +1,303 @@
+"""The engine: runs a validated Plan on pixels.
+
+Steps run in order. Consecutive global point ops (tone curves) are composed
+into one lookup table and applied in a single pass, so integer images stay
+integer and five curves cost about as much as one. Regions resolve to soft
+masks through :mod:`retouch.regions`, and an op's result is blended through
+its mask. Every step records its time and a small preview.
+
+Precision: 8-bit images stay 8-bit through lookup tables and ops that work
+on integers natively; the first op that needs floating point promotes the
+working image to 16 bits, which it keeps until the end, so a chain of float
+ops does not re-quantise to 256 levels between steps. The output has the
+input's bit depth.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from retouch.analyze import measure, to_float, to_rgb_float
+from retouch.errors import InputError
+from retouch.io import Picture, load_image
+from retouch.ops.registry import GEOMETRY, POINT, OpSpec, get_spec
+from retouch.plan import Plan, Step
+from retouch.regions import RegionContext, resolve_region
+from retouch.result import Result
+
+PREVIEW_SIDE = 256
+Progress = Callable[[int, int, str], None]
+
+_MAX_VALUE = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
+
+
+def convert_dtype(array: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
+    """Convert between uint8, uint16 and float32 [0, 1], rounding to integers."""
+    dtype = np.dtype(dtype)
+    if array.dtype == dtype:
+        return array
+    if dtype == np.float32:
+        return to_float(array)
+    top = _MAX_VALUE[dtype]
+    if array.dtype in _MAX_VALUE:
+        # Exact integer rescale: 8 → 16 bits multiplies by 257.
+        wide = array.astype(np.uint32) * top + _MAX_VALUE[array.dtype] // 2
+        return (wide // _MAX_VALUE[array.dtype]).astype(dtype)
+    return np.rint(np.clip(array, 0.0, 1.0) * top).astype(dtype)
+
+
+def compose_curves(steps: list[Step], values: np.ndarray, channels: int) -> np.ndarray:
+    """Run ``values`` (float64, 1-D) through the point-op curves of ``steps``.
+
+    Returns an ``(N,)`` array, or ``(N, channels)`` once a per-channel curve
+    (white balance gains, temperature) has been applied.
+    """
+    out = values
+    for step in steps:
+        spec = get_spec(step.op)
+        params = {**spec.defaults(), **step.params}
+        if out.ndim == 1 and not spec.per_channel:
+            out = spec.func(out, step.amount, **params)
+        elif out.ndim == 1:
+            out = spec.func(out, step.amount, **params)[:, :channels]
+        elif spec.per_channel:
+            out = np.stack(
+                [spec.func(out[:, c], step.amount, **params)[:, c] for c in range(channels)], axis=1
+            )
+        else:
+            out = np.stack([spec.func(out[:, c], step.amount, **params) for c in range(channels)], axis=1)
+    return np.clip(out, 0.0, 1.0)
+
+
+def apply_point_ops(pixels: np.ndarray, steps: list[Step]) -> np.ndarray:
+    """Apply consecutive point-op curves to an image in one pass.
+
+    Integer images go through one lookup table (256 or 65536 entries);
+    float images are mapped exactly, curve by curve.
+    """
+    channels = pixels.shape[2]
+    if pixels.dtype == np.float32:
+        flat = pixels.reshape(-1, channels).astype(np.float64)
+        if channels == 1:
+            return compose_curves(steps, flat[:, 0], 1).reshape(pixels.shape).astype(np.float32)
+        cols = [compose_curves(steps, flat[:, c], channels) for c in range(channels)]
+        out = np.stack([col if col.ndim == 1 else col[:, c] for c, col in enumerate(cols)], axis=1)
+        return out.reshape(pixels.shape).astype(np.float32)
+    top = _MAX_VALUE[pixels.dtype]
+    lut = np.rint(compose_curves(steps, np.arange(top + 1) / top, channels) * top).astype(pixels.dtype)
+    if pixels.dtype == np.uint8:
+        table = lut.reshape(256, 1, -1) if lut.ndim == 2 else lut.reshape(256, 1)
+        if table.shape[2:] == (channels,) or table.ndim == 2:
+            out = cv2.LUT(pixels, table if table.ndim == 2 or channels > 1 else table[..., :1])
+            return out.reshape(pixels.shape)
+    if lut.ndim == 1:
+        return lut[pixels]
+    return np.stack([lut[:, c][pixels[..., c]] for c in range(channels)], axis=2)
+
+
+def _point_groups(steps: list[Step]) -> Iterator[list[tuple[int, Step]]]:
+    """Split steps into runs: consecutive global point ops together, others alone."""
+    group: list[tuple[int, Step]] = []
+    for index, step in enumerate(steps):
+        if get_spec(step.op).kind == POINT and step.region is None:
+            group.append((index, step))
+            continue
+        if group:
+            yield group
+            group = []
+        yield [(index, step)]
+    if group:
+        yield group
+
+
+class _Working:
+    """The image being edited: colour channels and alpha in one working dtype."""
+
+    def __init__(self, picture: Picture) -> None:
+        self.pixels = picture.pixels
+        self.alpha = picture.alpha
+
+    def promote_to_color(self) -> None:
+        if self.pixels.shape[2] == 1:
+            self.pixels = np.repeat(self.pixels, 3, axis=2)
+
+    def set_float_result(self, result: np.ndarray) -> None:
+        """Store a float op's result, promoting 8-bit work to 16 bits."""
+        dtype = np.float32 if self.pixels.dtype == np.float32 else np.uint16
+        self.pixels = convert_dtype(np.clip(result, 0.0, 1.0), dtype)
+        if self.alpha is not None:
+            self.alpha = convert_dtype(self.alpha, dtype)
+
+    def stacked(self) -> np.ndarray:
+        if self.alpha is None:
+            return self.pixels
+        return np.concatenate([self.pixels, self.alpha[..., None]], axis=2)
+
+    def unstack(self, array: np.ndarray, colour_channels: int) -> None:
+        if array.ndim == 2:
+            array = array[..., None]
+        self.pixels = np.ascontiguousarray(array[..., :colour_channels])
+        self.alpha = np.ascontiguousarray(array[..., colour_channels]) if self.alpha is not None else None
+
+
+def _preview(pixels: np.ndarray) -> np.ndarray:
+    h, w = pixels.shape[:2]
+    scale = min(1.0, PREVIEW_SIDE / max(h, w))
+    small = pixels
+    if scale < 1:
+        small = cv2.resize(
+            pixels, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+        )
+    small = convert_dtype(small.reshape(small.shape[0], small.shape[1], -1), np.uint8)
+    return small if small.shape[2] == 3 else np.repeat(small, 3, axis=2)
+
+
+def _run_pixel_step(work: _Working, spec: OpSpec, step: Step, context: RegionContext) -> None:
+    params = {**spec.defaults(), **step.params}
+    mask = None
+    if step.region is not None:
+        try:
+            mask = resolve_region(to_rgb_float(work.pixels), step.region, context)
+        except ValueError as exc:
+            raise InputError(f"{spec.name}: {exc}") from None
+        if spec.uses_mask:
+            params["mask"] = mask
+            mask = None
+        elif float(mask.max()) <= 0.0:
+            context.notes.append(f"{spec.name}: region {step.region!r} is empty here; step skipped")
+            return
+    if spec.kind == POINT:
+        edited = apply_point_ops(work.pixels, [step])
+        native = True
+    else:
+        native = spec.native_dtypes
+        source = work.pixels if native else to_float(work.pixels)
+        try:
+            edited = spec.func(source, step.amount, **params)
+        except ValueError as exc:
+            raise InputError(f"{spec.name}: {exc}") from None
+    if mask is None:
+        if native:
+            work.pixels = edited
+        else:
+            work.set_float_result(edited)
+        return
+    before = to_float(work.pixels)
+    after = to_float(edited) if native else edited
+    blended = before + mask[..., None] * (after - before)
+    if native and work.pixels.dtype != np.float32:
+        work.pixels = convert_dtype(np.clip(blended, 0.0, 1.0), work.pixels.dtype)
+    else:
+        work.set_float_result(blended)
+
+
+def _run_geometry_step(work: _Working, spec: OpSpec, step: Step) -> None:
+    params = {**spec.defaults(), **step.params}
+    channels = work.pixels.shape[2]
+    try:
+        out = spec.func(work.stacked(), step.amount, **params)
+    except ValueError as exc:
+        raise InputError(f"{spec.name}: {exc}") from None
+    work.unstack(out, channels)
+
+
+def run_plan(
+    image: Any,
+    plan: Plan,
+    *,
+    mask: Any = None,
+    base_dir: str | Path | None = None,
+    previews: bool = True,
+    progress: Progress | None = None,
+    max_pixels: int | None = None,
+) -> Result:
+    """Run a validated plan on an image.
+
+    Parameters
+    ----------
+    image : path, bytes, PIL.Image, ndarray or Picture
+        The input; never modified.
+    plan : Plan
+        The steps to run (validated again here).
+    mask : path, PIL.Image or ndarray, optional
+        The mask used by steps whose region is ``"mask"``.
+    base_dir : path, optional
+        Directory for relative ``mask:<path>`` regions (default: the image's
+        directory, else the current directory).
+    previews : bool
+        Record a small preview after each step.
+    progress : callable, optional
+        Called as ``progress(done, total, description)`` before each step
+        and once at the end.
+    max_pixels : int or None
+        Pixel-count limit for loading (default 200 MP; None: no limit).
+
+    Returns
+    -------
+    Result
+    """
+    kwargs = {} if max_pixels is None else {"max_pixels": max_pixels}
+    picture = load_image(image, **kwargs)
+    plan.validate()
+    if base_dir is None:
+        base_dir = picture.source.parent if picture.source else Path.cwd()
+    context = RegionContext(mask=mask, base_dir=Path(base_dir), notes=list(picture.notes))
+    started = time.perf_counter()
+    before = measure(picture.pixels)
+    work = _Working(picture)
+    records: list[dict[str, Any]] = []
+    preview_images: list[np.ndarray] = []
+    total = len(plan.steps)
+    for group in _point_groups(plan.steps):
+        first_index, first = group[0]
+        if progress:
+            progress(first_index, total, first.describe())
+        t0 = time.perf_counter()
+        spec = get_spec(first.op)
+        if spec.color:
+            work.promote_to_color()
+        if spec.kind == GEOMETRY:
+            _run_geometry_step(work, spec, first)
+        elif len(group) > 1 or (spec.kind == POINT and first.region is None):
+            if any(get_spec(s.op).color for _, s in group):
+                work.promote_to_color()
+            work.pixels = apply_point_ops(work.pixels, [s for _, s in group])
+        else:
+            _run_pixel_step(work, spec, first, context)
+        elapsed_ms = round((time.perf_counter() - t0) * 1000, 2)
+        for index, step in group:
+            record = {"index": index + 1, **step.to_dict(), "ms": elapsed_ms}
+            if len(group) > 1:
+                record["fused_with"] = [i + 1 for i, _ in group if i != index]
+            records.append(record)
+        if previews:
+            preview_images.append(_preview(work.pixels))
+    if progress:
+        progress(total, total, "done")
+    out_pixels = convert_dtype(work.pixels, picture.pixels.dtype)
+    out_alpha = None if work.alpha is None else convert_dtype(work.alpha, picture.pixels.dtype)
+    output = picture.with_pixels(out_pixels, alpha=out_alpha)
+    report = {
+        "input": {
+            "width": picture.width,
+            "height": picture.height,
+            "channels": picture.channels,
+            "alpha": picture.has_alpha,
+            "bit_depth": picture.bit_depth,
+            "format": picture.format,
+            "mode": picture.mode,
+        },
+        "output": {"width": output.width, "height": output.height, "channels": output.channels},
+        "before": before,
+        "after": measure(out_pixels),
+        "steps": records,
+        "notes": context.notes,
+        "total_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+    return Result(picture=output, plan=plan, report=report, previews=preview_images)
