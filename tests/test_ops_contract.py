@@ -14,7 +14,32 @@ from retouch.analyze import measure
 from retouch.ops.registry import GEOMETRY, all_specs, get_spec
 
 SPECS = all_specs()
-CANONICAL = ["brightness", "contrast", "shadows", "highlights", "local_contrast", "dehaze", "white_balance", "temperature", "tint", "saturation", "vibrance", "hue", "grayscale", "sepia", "color_transfer", "sharpen", "blur", "pixelate", "vignette", "crop", "resize", "rotate", "flip", "stylize"]
+CANONICAL = (
+    "brightness",
+    "contrast",
+    "shadows",
+    "highlights",
+    "local_contrast",
+    "dehaze",
+    "white_balance",
+    "temperature",
+    "tint",
+    "saturation",
+    "vibrance",
+    "hue",
+    "grayscale",
+    "sepia",
+    "color_transfer",
+    "sharpen",
+    "blur",
+    "pixelate",
+    "vignette",
+    "crop",
+    "resize",
+    "rotate",
+    "flip",
+    "stylize",
+)
 
 
 @pytest.fixture(scope="module")
