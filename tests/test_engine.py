@@ -181,3 +181,17 @@ def test_result_save_refuses_to_overwrite_the_source(tmp_path, astronaut):
     result.save(path, in_place=True)
     assert (tmp_path / "photo.orig.png").read_bytes() == original
     assert np.asarray(Image.open(path)).mean() > astronaut.mean()
+
+
+@pytest.mark.parametrize("scale", [1, 257])
+def test_point_ops_after_another_op_run_in_place_with_the_same_result(astronaut, scale):
+    image = astronaut.astype(np.uint8 if scale == 1 else np.uint16) * scale
+    chain = [
+        {"op": "sharpen", "amount": 0.5},
+        {"op": "brightness", "amount": 0.3},
+        {"op": "temperature", "amount": 0.3},
+    ]
+    whole = retouch.apply(image, {"steps": chain}).array
+    first = retouch.apply(image, {"steps": chain[:1]}).array
+    assert np.array_equal(whole, retouch.apply(first, {"steps": chain[1:]}).array)
+    assert np.array_equal(image, astronaut.astype(image.dtype) * scale), "the input array was modified"

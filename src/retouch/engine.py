@@ -75,11 +75,12 @@ def compose_curves(steps: list[Step], values: np.ndarray, channels: int) -> np.n
     return np.clip(out, 0.0, 1.0)
 
 
-def apply_point_ops(pixels: np.ndarray, steps: list[Step]) -> np.ndarray:
+def apply_point_ops(pixels: np.ndarray, steps: list[Step], *, in_place: bool = False) -> np.ndarray:
     """Apply consecutive point-op curves to an image in one pass.
 
     Integer images go through one lookup table (256 or 65536 entries);
-    float images are mapped exactly, curve by curve.
+    float images are mapped exactly, curve by curve. With ``in_place`` an
+    integer image is overwritten instead of copied.
     """
     channels = pixels.shape[2]
     if pixels.dtype == np.float32:
@@ -94,11 +95,15 @@ def apply_point_ops(pixels: np.ndarray, steps: list[Step]) -> np.ndarray:
     if pixels.dtype == np.uint8:
         table = lut.reshape(256, 1, -1) if lut.ndim == 2 else lut.reshape(256, 1)
         if table.shape[2:] == (channels,) or table.ndim == 2:
-            out = cv2.LUT(pixels, table if table.ndim == 2 or channels > 1 else table[..., :1])
+            table = table if table.ndim == 2 or channels > 1 else table[..., :1]
+            out = cv2.LUT(pixels, table, dst=pixels) if in_place else cv2.LUT(pixels, table)
             return out.reshape(pixels.shape)
+    out = pixels if in_place else np.empty_like(pixels)
     if lut.ndim == 1:
-        return lut[pixels]
-    return np.stack([lut[:, c][pixels[..., c]] for c in range(channels)], axis=2)
+        return np.take(lut, pixels, out=out)
+    for c in range(channels):
+        out[..., c] = lut[:, c][pixels[..., c]]
+    return out
 
 
 def _point_groups(steps: list[Step]) -> Iterator[list[tuple[int, Step]]]:
@@ -120,8 +125,14 @@ class _Working:
     """The image being edited: colour channels and alpha in one working dtype."""
 
     def __init__(self, picture: Picture) -> None:
+        self._source = picture.pixels
         self.pixels = picture.pixels
         self.alpha = picture.alpha
+
+    @property
+    def owned(self) -> bool:
+        """Whether the pixels are the engine's own (not the input's), so may be overwritten."""
+        return not np.may_share_memory(self.pixels, self._source)
 
     def promote_to_color(self) -> None:
         if self.pixels.shape[2] == 1:
@@ -243,7 +254,8 @@ def run_plan(
     Result
     """
     kwargs = {} if max_pixels is None else {"max_pixels": max_pixels}
-    picture = load_image(image, **kwargs)
+    # Ops never write to their input, so an array source need not be copied.
+    picture = load_image(image, copy=False, **kwargs)
     plan.validate()
     if base_dir is None:
         base_dir = picture.source.parent if picture.source else Path.cwd()
@@ -267,7 +279,7 @@ def run_plan(
         elif len(group) > 1 or (spec.kind == POINT and first.region is None):
             if any(get_spec(s.op).color for _, s in group):
                 work.promote_to_color()
-            work.pixels = apply_point_ops(work.pixels, [s for _, s in group])
+            work.pixels = apply_point_ops(work.pixels, [s for _, s in group], in_place=work.owned)
         else:
             _run_pixel_step(work, spec, first, context)
         elapsed_ms = round((time.perf_counter() - t0) * 1000, 2)

@@ -196,6 +196,7 @@ def load_image(
     source: str | os.PathLike | bytes | Image.Image | np.ndarray | Picture,
     *,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    copy: bool = True,
 ) -> Picture:
     """Load an image into a :class:`Picture`: upright, and sRGB where it is 8-bit colour.
 
@@ -207,6 +208,10 @@ def load_image(
         4 channels being alpha); or a Picture, returned as is. The source is never modified.
     max_pixels : int or None, optional
         Refuse images with more pixels than this, checked before decoding; None for no limit.
+    copy : bool, optional
+        For array sources: copy the pixels so that the picture and the caller's array cannot
+        change under each other. Callers that never write to either (the engine) pass False
+        and save a full-size copy.
 
     Returns
     -------
@@ -229,7 +234,7 @@ def load_image(
     if isinstance(source, Picture):
         return source
     if isinstance(source, np.ndarray):
-        return _from_array(source, max_pixels)
+        return _from_array(source, max_pixels, copy=copy)
     if isinstance(source, Image.Image):
         with _PILLOW_LIMIT_LIFTED:
             return _from_pil(source, "image", max_pixels, encoded=None)
@@ -599,7 +604,7 @@ def _decode_tiff_with_opencv(encoded: _Encoded, dtype: np.dtype, samples: int) -
     return array
 
 
-def _from_array(source: np.ndarray, max_pixels: int | None) -> Picture:
+def _from_array(source: np.ndarray, max_pixels: int | None, *, copy: bool) -> Picture:
     array = source
     if array.ndim == 2:
         array = array[..., None]
@@ -614,9 +619,8 @@ def _from_array(source: np.ndarray, max_pixels: int | None) -> Picture:
             f"array: dtype {array.dtype} is not supported; use uint8, uint16, or float in [0, 1]"
         )
     _check_size("array", (array.shape[1], array.shape[0]), max_pixels)
-    pixels, alpha = _split_channels(array)
-    if np.may_share_memory(pixels, source):  # neither may change under the other
-        pixels = pixels.copy()
+    # Unless copy=False, neither the picture nor the caller's array may change under the other.
+    pixels, alpha = _split_channels(array, own=copy)
     return Picture(pixels, alpha)
 
 
@@ -771,14 +775,18 @@ def _note_orientation(orientation: int, notes: list[str]) -> None:
         notes.append(f"applied EXIF orientation {orientation} ({_ORIENTATIONS[orientation][0]})")
 
 
-def _split_channels(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Split ``H x W [x C]`` into owned, contiguous ``H x W x 1|3`` colour and ``H x W`` alpha."""
+def _split_channels(array: np.ndarray, *, own: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Split ``H x W [x C]`` into contiguous ``H x W x 1|3`` colour and ``H x W`` alpha.
+
+    With ``own`` (the default) both are arrays of their own; without it, a
+    contiguous input is returned as a view instead of copied.
+    """
     if array.ndim == 2:
         array = array[..., None]
     channels = array.shape[2]
     alpha = array[..., -1] if channels in (2, 4) else None
     colour = array[..., :1] if channels == 2 else array[..., :3]
-    owned = ["C_CONTIGUOUS", "WRITEABLE", "OWNDATA"]
+    owned = ["C_CONTIGUOUS", "WRITEABLE", "OWNDATA"] if own else ["C_CONTIGUOUS"]
     if alpha is not None:
         alpha = np.require(alpha, requirements=owned)
     return np.require(colour, requirements=owned), alpha
