@@ -24,9 +24,9 @@ import cv2
 import numpy as np
 
 from retouch.analyze import measure, to_float, to_rgb_float
-from retouch.errors import InputError
+from retouch.errors import InputError, PlanValidationError
 from retouch.io import Picture, load_image
-from retouch.ops.registry import GEOMETRY, POINT, OpSpec, get_spec
+from retouch.ops.registry import GEOMETRY, MACRO, POINT, OpSpec, get_spec
 from retouch.plan import Plan, Step
 from retouch.regions import RegionContext, resolve_region
 from retouch.result import Result
@@ -218,6 +218,76 @@ def _run_geometry_step(work: _Working, spec: OpSpec, step: Step) -> None:
     work.unstack(out, channels)
 
 
+class _Runner:
+    """Runs steps on a working image, recording times, previews and what ran."""
+
+    def __init__(
+        self, work: _Working, context: RegionContext, *, previews: bool, progress: Progress | None
+    ) -> None:
+        self.work = work
+        self.context = context
+        self.want_previews = previews
+        self.progress = progress
+        self.records: list[dict[str, Any]] = []
+        self.previews: list[np.ndarray] = []
+        self.executed: list[Step] = []
+
+    def run(self, steps: list[Step], macro: int | None = None) -> None:
+        """Run ``steps``; ``macro`` is the index of the macro step they expand."""
+        for group in _point_groups(steps):
+            first_index, first = group[0]
+            if self.progress and macro is None:
+                self.progress(first_index, len(steps), first.describe())
+            spec = get_spec(first.op)
+            if spec.kind == MACRO:
+                self._expand(first_index + 1, spec, first)
+                continue
+            t0 = time.perf_counter()
+            self._run_group(spec, group)
+            elapsed_ms = round((time.perf_counter() - t0) * 1000, 2)
+            for index, step in group:
+                record = {"index": index + 1, **step.to_dict(), "ms": elapsed_ms}
+                if len(group) > 1:
+                    record["fused_with"] = [i + 1 for i, _ in group if i != index]
+                if macro is not None:
+                    record["macro"] = macro
+                self.records.append(record)
+                self.executed.append(step)
+            if self.want_previews:
+                self.previews.append(_preview(self.work.pixels))
+
+    def _run_group(self, spec: OpSpec, group: list[tuple[int, Step]]) -> None:
+        work, first = self.work, group[0][1]
+        if any(get_spec(s.op).color for _, s in group):
+            work.promote_to_color()
+        if spec.kind == GEOMETRY:
+            _run_geometry_step(work, spec, first)
+        elif len(group) > 1 or (spec.kind == POINT and first.region is None):
+            work.pixels = apply_point_ops(work.pixels, [s for _, s in group], in_place=work.owned)
+        else:
+            _run_pixel_step(work, spec, first, self.context)
+
+    def _expand(self, number: int, spec: OpSpec, step: Step) -> None:
+        t0 = time.perf_counter()
+        params = {**spec.defaults(), **step.params}
+        expansion = spec.func(to_rgb_float(self.work.pixels), step.amount, **params)
+        steps = list(expansion.steps)
+        try:
+            Plan(steps).validate()
+        except PlanValidationError as exc:
+            raise InputError(f"{spec.name} expanded to an invalid plan: {exc}") from None
+        self.records.append(
+            {
+                "index": number,
+                **step.to_dict(),
+                "ms": round((time.perf_counter() - t0) * 1000, 2),
+                "expanded": [s.to_dict() for s in steps],
+                "details": expansion.details,
+            }
+        )
+        self.run(steps, macro=number)
+
+
 def run_plan(
     image: Any,
     plan: Plan,
@@ -262,36 +332,11 @@ def run_plan(
     context = RegionContext(mask=mask, base_dir=Path(base_dir), notes=list(picture.notes))
     started = time.perf_counter()
     before = measure(picture.pixels)
-    work = _Working(picture)
-    records: list[dict[str, Any]] = []
-    preview_images: list[np.ndarray] = []
-    total = len(plan.steps)
-    for group in _point_groups(plan.steps):
-        first_index, first = group[0]
-        if progress:
-            progress(first_index, total, first.describe())
-        t0 = time.perf_counter()
-        spec = get_spec(first.op)
-        if spec.color:
-            work.promote_to_color()
-        if spec.kind == GEOMETRY:
-            _run_geometry_step(work, spec, first)
-        elif len(group) > 1 or (spec.kind == POINT and first.region is None):
-            if any(get_spec(s.op).color for _, s in group):
-                work.promote_to_color()
-            work.pixels = apply_point_ops(work.pixels, [s for _, s in group], in_place=work.owned)
-        else:
-            _run_pixel_step(work, spec, first, context)
-        elapsed_ms = round((time.perf_counter() - t0) * 1000, 2)
-        for index, step in group:
-            record = {"index": index + 1, **step.to_dict(), "ms": elapsed_ms}
-            if len(group) > 1:
-                record["fused_with"] = [i + 1 for i, _ in group if i != index]
-            records.append(record)
-        if previews:
-            preview_images.append(_preview(work.pixels))
+    runner = _Runner(_Working(picture), context, previews=previews, progress=progress)
+    runner.run(plan.steps)
     if progress:
-        progress(total, total, "done")
+        progress(len(plan.steps), len(plan.steps), "done")
+    work = runner.work
     out_pixels = convert_dtype(work.pixels, picture.pixels.dtype)
     out_alpha = None if work.alpha is None else convert_dtype(work.alpha, picture.pixels.dtype)
     output = picture.with_pixels(out_pixels, alpha=out_alpha)
@@ -308,8 +353,8 @@ def run_plan(
         "output": {"width": output.width, "height": output.height, "channels": output.channels},
         "before": before,
         "after": measure(out_pixels),
-        "steps": records,
+        "steps": runner.records,
         "notes": context.notes,
         "total_ms": round((time.perf_counter() - started) * 1000, 2),
     }
-    return Result(picture=output, plan=plan, report=report, previews=preview_images)
+    return Result(picture=output, plan=Plan(runner.executed), report=report, previews=runner.previews)

@@ -1,5 +1,17 @@
 """Operations, one module per family; see :mod:`retouch.ops.registry`."""
 
-from retouch.ops.registry import GEOMETRY, PIXEL, POINT, Amount, OpSpec, Param, all_specs, get_spec, op
+from retouch.ops.registry import (
+    GEOMETRY,
+    MACRO,
+    PIXEL,
+    POINT,
+    Amount,
+    Expansion,
+    OpSpec,
+    Param,
+    all_specs,
+    get_spec,
+    op,
+)
 
-__all__ = ["GEOMETRY", "PIXEL", "POINT", "Amount", "OpSpec", "Param", "all_specs", "get_spec", "op"]
+__all__ = ["GEOMETRY", "MACRO", "PIXEL", "POINT", "Amount", "Expansion", "OpSpec", "Param", "all_specs", "get_spec", "op"]

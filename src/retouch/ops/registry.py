@@ -33,6 +33,12 @@ Three kinds of op exist, and they differ in what the function receives:
     colour channels and alpha stacked (``H x W x C``, C in 1..4) in the
     image's own dtype and returns the transformed array. Geometry ops never
     take a region.
+``MACRO``
+    ``func(image, amount, **params)`` looks at the image (float32
+    ``H x W x 3`` in [0, 1]) and returns an :class:`Expansion`: the concrete
+    steps to run and what it found. The engine validates and runs those
+    steps like any others and reports them under the macro's step, so a
+    macro never touches pixels itself and its result can be replayed.
 
 Modules under :mod:`retouch.ops` are discovered automatically: adding an op
 means writing one function and one spec, nothing else.
@@ -49,9 +55,22 @@ from retouch.discovery import import_submodules
 POINT = "point"
 PIXEL = "pixel"
 GEOMETRY = "geometry"
-KINDS = (POINT, PIXEL, GEOMETRY)
+MACRO = "macro"
+KINDS = (POINT, PIXEL, GEOMETRY, MACRO)
 
 PARAM_TYPES = ("number", "integer", "string", "boolean", "choice", "numbers", "path")
+
+
+@dataclass
+class Expansion:
+    """What a macro op decided: concrete steps (``retouch.plan.Step``) and why.
+
+    ``details`` is JSON-ready data for the report (measurements, rounds,
+    reasons for stopping).
+    """
+
+    steps: list[Any]
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -136,7 +155,7 @@ class OpSpec:
     @property
     def regional(self) -> bool:
         """Whether a step of this op may be restricted to a region."""
-        return self.kind != GEOMETRY
+        return self.kind not in (GEOMETRY, MACRO)
 
     def defaults(self) -> dict[str, Any]:
         """Default values of all params that have one."""
