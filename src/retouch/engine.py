@@ -23,7 +23,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from retouch.analyze import measure, to_float, to_rgb_float
+from retouch.analyze import downscale, measure, to_float, to_rgb_float
 from retouch.errors import InputError, PlanValidationError
 from retouch.io import Picture, load_image
 from retouch.ops.registry import GEOMETRY, MACRO, POINT, OpSpec, get_spec
@@ -158,14 +158,7 @@ class _Working:
 
 
 def _preview(pixels: np.ndarray) -> np.ndarray:
-    h, w = pixels.shape[:2]
-    scale = min(1.0, PREVIEW_SIDE / max(h, w))
-    small = pixels
-    if scale < 1:
-        small = cv2.resize(
-            pixels, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
-        )
-    small = convert_dtype(small.reshape(small.shape[0], small.shape[1], -1), np.uint8)
+    small = convert_dtype(downscale(pixels, PREVIEW_SIDE), np.uint8)
     return small if small.shape[2] == 3 else np.repeat(small, 3, axis=2)
 
 
