@@ -83,16 +83,6 @@ def test_sharpen_in_strips_equals_one_strip(dtype: type, astronaut: np.ndarray) 
             assert np.array_equal(detail.sharpen(image, 1.2, rows=rows, **params), whole)
 
 
-def test_map_strips_matches_whole_image_filter(camera: np.ndarray) -> None:
-    def filt(x: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(x, (0, 0), 3.0, borderType=cv2.BORDER_REFLECT).astype(np.float32)
-
-    whole = filt(camera)
-    stitched = detail.map_strips(camera, filt, margin=10, rows=50)
-    assert stitched.dtype == np.float32 and stitched.shape == whole.shape
-    assert np.array_equal(stitched.reshape(whole.shape), whole)
-
-
 def step_edge(dtype: type = np.uint8) -> np.ndarray:
     image = np.full((64, 64, 1), 60, np.uint8)
     image[:, 32:] = 180

@@ -18,13 +18,14 @@ from retouch.colorspace import (
     LUMA_WEIGHTS,
     lab_to_rgb,
     linear_to_srgb,
+    lookup,
     luma,
     rgb_to_hsv,
     rgb_to_lab,
     srgb_to_linear,
 )
 from retouch.errors import InputError
-from retouch.ops.detail import map_strips
+from retouch.filters import map_strips, shrink
 from retouch.ops.registry import PIXEL, Amount, Param, op
 
 _WEIGHTS64 = LUMA_WEIGHTS.astype(np.float64)
@@ -33,10 +34,6 @@ _WEIGHTS64 = LUMA_WEIGHTS.astype(np.float64)
 SKIN_PROTECTION = 0.8
 # Vibrance: chroma gain of a fully muted colour at amount 1 (its inverse at -1).
 VIBRANCE_MAX_GAIN = 3.0
-
-# Per-value lookup tables are indexed by 16-bit quantised values.
-_TABLE_SIZE = 65536
-_LINEAR_TABLE = srgb_to_linear(np.linspace(0.0, 1.0, _TABLE_SIZE)).astype(np.float32)
 
 # Sepia print tones from shadow to paper white, indexed by sRGB-encoded grey.
 # Each stop's Rec. 709 luma is close to its grey level, so the toning keeps
@@ -51,8 +48,9 @@ _SEPIA_TONES = np.array(
         [1.00, 0.97, 0.88],  # cream
     ]
 )
+# The gradient sampled at 16-bit precision, for :func:`retouch.colorspace.lookup`.
 _SEPIA_TABLE = np.stack(
-    [np.interp(np.linspace(0.0, 1.0, _TABLE_SIZE), _SEPIA_LEVELS, _SEPIA_TONES[:, c]) for c in range(3)],
+    [np.interp(np.linspace(0.0, 1.0, 65536), _SEPIA_LEVELS, _SEPIA_TONES[:, c]) for c in range(3)],
     axis=1,
 ).astype(np.float32)
 
@@ -83,19 +81,9 @@ def _blend(image: np.ndarray, target: np.ndarray, amount: float) -> np.ndarray:
     return out
 
 
-def _table_index(image: np.ndarray) -> np.ndarray:
-    """Float values in [0, 1] as uint16 indices into a :data:`_TABLE_SIZE`-entry lookup table."""
-    scaled = image * np.float32(_TABLE_SIZE - 1)
-    scaled += np.float32(0.5)
-    np.clip(scaled, 0, _TABLE_SIZE - 1, out=scaled)
-    return scaled.astype(np.uint16)
-
-
 def _linear_luminance(image: np.ndarray) -> np.ndarray:
     """Relative luminance Y (Rec. 709 weights on linear light) of an sRGB float image, H x W."""
-    # A 16-bit table lookup decodes sRGB an order of magnitude faster than the
-    # power law per element, at an error far below what an 8-bit output shows.
-    return luma(_LINEAR_TABLE[_table_index(image)])
+    return luma(srgb_to_linear(image))
 
 
 def saturation_matrix(amount: float) -> np.ndarray:
@@ -385,7 +373,7 @@ def sepia(image: np.ndarray, amount: float) -> np.ndarray:
     """
     if amount <= 0:
         return image.copy()
-    toned = _SEPIA_TABLE[_table_index(linear_to_srgb(_linear_luminance(image)))]
+    toned = lookup(linear_to_srgb(_linear_luminance(image)), _SEPIA_TABLE)
     return _blend(image, toned, amount)
 
 
@@ -418,12 +406,8 @@ def _load_reference(reference: str | os.PathLike[str] | np.ndarray | None) -> np
 
 def _lab_statistics(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and standard deviation of CIE Lab on a reduced copy."""
-    h, w = image.shape[:2]
-    factor = np.sqrt(h * w / _STATS_PIXELS)
-    if factor > 1:
-        size = (max(1, round(w / factor)), max(1, round(h / factor)))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    lab = rgb_to_lab(image).reshape(-1, 3).astype(np.float64)
+    factor = np.sqrt(image.shape[0] * image.shape[1] / _STATS_PIXELS)
+    lab = rgb_to_lab(shrink(image, factor)).reshape(-1, 3).astype(np.float64)
     return lab.mean(axis=0), lab.std(axis=0)
 
 

@@ -1,97 +1,28 @@
 """Detail ops: sharpen, blur and pixelate.
 
 All three work in the image's own dtype (uint8, uint16 or float32), so an
-8-bit photo is never widened to float. Sharpening runs in horizontal strips:
-its temporaries are a few strip-sized arrays, not full-resolution copies.
+8-bit photo is never widened to float. Sharpening runs in horizontal strips
+(:func:`retouch.filters.map_strips`): its temporaries are a few strip-sized
+arrays, not full-resolution copies.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import cv2
 import numpy as np
 
-from retouch.colorspace import linear_to_srgb, srgb_to_linear
-from retouch.filters import image_diagonal
+from retouch.colorspace import linear_to_srgb, srgb_to_linear, white_level
+from retouch.filters import gaussian, image_diagonal, map_strips, via_downscale
 from retouch.ops.registry import PIXEL, Amount, Param, op
 
-# Bytes of one strip of input that :func:`map_strips` aims for: big enough that
-# the overlap is a small fraction of the work, small enough that the few
-# temporaries of a filter stay far below the size of a 24 MP image.
-STRIP_BYTES = 4 * 2**20
-
 _SQUARE_3X3 = np.ones((3, 3), np.uint8)
-
-
-def _peak(dtype: np.dtype) -> float:
-    """The value of full white for an image dtype."""
-    return float(np.iinfo(dtype).max) if np.issubdtype(dtype, np.integer) else 1.0
 
 
 def _planar(image: np.ndarray) -> np.ndarray:
     """``H x W x 1`` as an ``H x W`` view (OpenCV drops the unit axis on output anyway)."""
     return image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
-
-
-def strip_rows(image: np.ndarray, margin: int) -> int:
-    """Rows per strip so that a strip holds about :data:`STRIP_BYTES`, and at least ``4 * margin``."""
-    row_bytes = max(image.nbytes // max(image.shape[0], 1), 1)
-    return max(64, 4 * margin, STRIP_BYTES // row_bytes)
-
-
-def map_strips(
-    image: np.ndarray,
-    func: Callable[[np.ndarray], np.ndarray],
-    margin: int,
-    rows: int | None = None,
-) -> np.ndarray:
-    """Apply a local filter to horizontal strips and stitch the results.
-
-    Each strip is handed to ``func`` with ``margin`` extra rows of real
-    context above and below (fewer at the image edges, where ``func`` sees
-    the true border), and only its own rows are kept. When ``margin`` covers
-    the filter's reach, the result equals ``func(image)`` while temporaries
-    stay strip-sized.
-
-    Parameters
-    ----------
-    image : (H, W, ...) array
-        Input; never modified.
-    func : callable
-        Local filter mapping an ``(h, W, ...)`` array to an ``(h, W, ...)``
-        array (any dtype, same for every strip).
-    margin : int
-        Rows of context the filter needs on each side of a pixel.
-    rows : int, optional
-        Rows per strip; by default about :data:`STRIP_BYTES` of input.
-
-    Returns
-    -------
-    (H, W, ...) array
-
-    Examples
-    --------
-    >>> import numpy as np, cv2
-    >>> x = np.random.default_rng(0).random((100, 40), dtype=np.float32)
-    >>> box = lambda s: cv2.blur(s, (5, 5))
-    >>> bool(np.array_equal(map_strips(x, box, margin=2, rows=16), box(x)))
-    True
-    """
-    height = image.shape[0]
-    rows = rows or strip_rows(image, margin)
-    if height <= rows:
-        return func(image)
-    out: np.ndarray | None = None
-    for top in range(0, height, rows):
-        bottom = min(top + rows, height)
-        start, stop = max(0, top - margin), min(height, bottom + margin)
-        result = func(image[start:stop])
-        if out is None:
-            out = np.empty((height, *result.shape[1:]), dtype=result.dtype)
-        out[top:bottom] = result[top - start : bottom - start]
-    return out
 
 
 def default_sharpen_radius(shape: tuple[int, ...]) -> float:
@@ -110,7 +41,7 @@ def _unsharp_mask(
     blurred = cv2.GaussianBlur(strip, (0, 0), sigmaX=sigma, borderType=cv2.BORDER_REFLECT)
     sharp = cv2.addWeighted(strip, 1.0 + amount, blurred, -amount, 0.0)
     if threshold > 0:
-        flat = cv2.absdiff(strip, blurred) <= threshold * _peak(strip.dtype)
+        flat = cv2.absdiff(strip, blurred) <= threshold * white_level(strip.dtype)
         np.copyto(sharp, strip, where=flat)
     if halo > 0:
         # Overshoot past the 3 x 3 neighbourhood's extremes is what reads as a halo.
@@ -226,38 +157,6 @@ def sharpen(
     return result.reshape(image.shape)
 
 
-def _resized(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Resize with area averaging down and bilinear up, keeping the channel axis."""
-    shrinking = width * height < image.shape[0] * image.shape[1]
-    out = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
-    return out.reshape(height, width, *image.shape[2:])
-
-
-def _via_downscale(image: np.ndarray, factor: float, func: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Run a smoothing ``func`` on a copy shrunk by ``factor`` and scale the result back up.
-
-    A wide blur has no detail left at full resolution, so this loses nothing
-    visible and cuts the work by ``factor**2``.
-    """
-    height, width = image.shape[:2]
-    if factor <= 1:
-        return func(image)
-    small = _resized(image, max(1, round(width / factor)), max(1, round(height / factor)))
-    return _resized(func(small), width, height)
-
-
-def _gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur; beyond 6 px sigma, on a copy shrunk to about 4 px sigma."""
-    factor = sigma / 4.0 if sigma > 6.0 else 1.0
-    # Area shrinking and bilinear enlarging blur by about factor / 2 px on their own.
-    small_sigma = math.sqrt(max(sigma**2 - factor**2 / 4.0, 0.25)) / factor
-    return _via_downscale(
-        image,
-        factor,
-        lambda x: cv2.GaussianBlur(x, (0, 0), sigmaX=small_sigma, borderType=cv2.BORDER_REFLECT),
-    )
-
-
 def disk_kernel(radius: float) -> np.ndarray:
     """Normalised anti-aliased disk (a lens aperture) of ``radius`` pixels."""
     half = math.ceil(radius + 0.5)
@@ -283,14 +182,16 @@ def _to_linear_float(image: np.ndarray) -> np.ndarray:
     if image.dtype == np.uint8:
         table = srgb_to_linear(np.arange(256, dtype=np.float32) / 255.0).astype(np.float32)
         return table[image]
-    return srgb_to_linear(image.astype(np.float32) / np.float32(_peak(image.dtype))).astype(np.float32)
+    if image.dtype == np.float32:
+        return srgb_to_linear(image)
+    return srgb_to_linear(image.astype(np.float32) / np.float32(white_level(image.dtype)))
 
 
 def _from_linear_float(linear: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Inverse of :func:`_to_linear_float`, rounded into ``dtype``."""
-    encoded = linear_to_srgb(linear).astype(np.float32)
+    encoded = linear_to_srgb(linear).astype(np.float32, copy=False)
     if np.issubdtype(dtype, np.integer):
-        return (encoded * np.float32(_peak(dtype)) + np.float32(0.5)).astype(dtype)
+        return (encoded * np.float32(white_level(dtype)) + np.float32(0.5)).astype(dtype)
     return encoded
 
 
@@ -303,14 +204,14 @@ def _lens_blur(image: np.ndarray, radius: float) -> np.ndarray:
         blurred = cv2.filter2D(linear, -1, kernel, borderType=cv2.BORDER_REFLECT)
         return _from_linear_float(blurred, image.dtype).reshape(linear.shape)
 
-    return _via_downscale(_to_linear_float(image), factor, convolve)
+    return via_downscale(_to_linear_float(image), factor, convolve)
 
 
 def _motion_blur(image: np.ndarray, length: float, angle: float) -> np.ndarray:
     """Blur along a straight line, as from camera shake or a moving subject."""
     factor = length / 64.0 if length > 64.0 else 1.0
     kernel = line_kernel(length / factor, angle)
-    return _via_downscale(
+    return via_downscale(
         image,
         factor,
         lambda x: cv2.filter2D(x, -1, kernel, borderType=cv2.BORDER_REFLECT).reshape(x.shape),
@@ -399,7 +300,7 @@ def blur(
     if amount <= 0 or size < 0.3:
         return image.copy()
     if kind == "gaussian":
-        out = _gaussian_blur(image, size)
+        out = gaussian(image, size)
     elif kind == "lens":
         out = _lens_blur(image, 2.0 * size)
     else:

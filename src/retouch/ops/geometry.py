@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from retouch.colorspace import LUMA_WEIGHTS
+from retouch.colorspace import LUMA_WEIGHTS, white_level
 from retouch.filters import gaussian
 from retouch.ops.registry import GEOMETRY, Amount, Param, op
 
@@ -36,15 +36,11 @@ def _has_alpha(image: np.ndarray) -> bool:
     return image.shape[2] in (2, 4)
 
 
-def _dtype_max(dtype: np.dtype) -> float:
-    return float(np.iinfo(dtype).max) if np.issubdtype(dtype, np.integer) else 1.0
-
-
 def _to_unit_float(image: np.ndarray) -> np.ndarray:
     """float32 copy of ``image`` scaled to [0, 1]."""
     x = image.astype(np.float32)
     if image.dtype != np.float32:
-        x *= np.float32(1.0 / _dtype_max(image.dtype))
+        x *= np.float32(1.0 / white_level(image.dtype))
     return x
 
 
@@ -53,7 +49,7 @@ def _from_unit_float(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     np.clip(x, 0.0, 1.0, out=x)
     if dtype == np.float32:
         return x
-    x *= np.float32(_dtype_max(dtype))
+    x *= np.float32(white_level(dtype))
     return np.rint(x, out=x).astype(dtype)
 
 
@@ -648,7 +644,7 @@ def rotate(
         # Premultiplied, so the transparent border does not tint the edge pixels.
         return _unpremultiply(warp(_premultiply(image), (0.0,) * 4), image.dtype, fill_colour)
     out = warp(
-        image, tuple(float(v) * _dtype_max(image.dtype) for v in fill_colour) + (0.0,) * (4 - channels)
+        image, tuple(float(v) * white_level(image.dtype) for v in fill_colour) + (0.0,) * (4 - channels)
     )
     return np.clip(out, 0.0, 1.0, out=out) if out.dtype == np.float32 else out
 

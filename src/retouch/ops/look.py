@@ -16,35 +16,19 @@ import cv2
 import numpy as np
 
 from retouch.colorspace import LUMA_WEIGHTS, lab_to_rgb, linear_to_srgb, luma, rgb_to_lab, srgb_to_linear
-from retouch.filters import gaussian, image_diagonal
+from retouch.filters import gaussian, image_diagonal, via_downscale
 from retouch.ops.registry import PIXEL, Amount, Param, op
 
 # Diagonal (px) at which the style radii below are quoted; other sizes scale linearly.
 _REFERENCE_DIAGONAL = 1000.0
 # Long side (px) of the copy on which slow edge-preserving smoothing runs; results are upsampled.
 _WORK_SIDE = 800
+# Watercolour washes are broader, so they are smoothed on a smaller copy.
+_WASH_SIDE = 500
 
 
 def _size_scale(shape: tuple[int, ...]) -> float:
     return image_diagonal(shape) / _REFERENCE_DIAGONAL
-
-
-def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur whose cost does not grow with ``sigma``.
-
-    Above a few pixels the blur runs on an area-downsampled copy and is
-    interpolated back: area averaging and linear interpolation add about
-    ``0.5 * factor`` to the spread, which the small blur allows for.
-    """
-    if sigma <= 6.0:
-        return gaussian(x, sigma)
-    factor = sigma / 4.0
-    height, width = x.shape[:2]
-    small = cv2.resize(
-        x, (max(1, round(width / factor)), max(1, round(height / factor))), interpolation=cv2.INTER_AREA
-    )
-    small = gaussian(small, float(np.sqrt(4.0**2 - 0.5**2)))
-    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
@@ -190,29 +174,22 @@ def vignette(
 # --------------------------------------------------------------------------- stylize helpers
 
 
-def _work_copy(image: np.ndarray, side: int = _WORK_SIDE) -> np.ndarray:
-    """Area-downscaled copy whose long side is at most ``side`` (the image itself if already smaller)."""
-    factor = side / max(image.shape[:2])
-    if factor >= 1.0:
-        return image
-    size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+def _bilateral_smooth(image: np.ndarray, side: int, sigma_colour: float, passes: int = 4) -> np.ndarray:
+    """Repeated bilateral filtering in Lab: flattens texture, keeps edges.
 
+    The filter runs on a copy whose long side is at most ``side`` px and the
+    result is upsampled, so the cost does not depend on the image size.
+    """
 
-def _upsample(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    if x.shape[:2] == shape[:2]:
-        return x
-    return cv2.resize(x, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    def smooth(work: np.ndarray) -> np.ndarray:
+        lab = rgb_to_lab(work)
+        # Lab distances: L in 0..100, so sigma_colour is in Delta-E units.
+        spatial = max(1.5, 0.004 * image_diagonal(work.shape))
+        for _ in range(passes):
+            lab = cv2.bilateralFilter(lab, d=-1, sigmaColor=sigma_colour, sigmaSpace=spatial)
+        return lab_to_rgb(lab)
 
-
-def _bilateral_smooth(image: np.ndarray, passes: int, sigma_colour: float) -> np.ndarray:
-    """Repeated bilateral filtering of a (work-size) RGB image in Lab: flattens texture, keeps edges."""
-    lab = rgb_to_lab(image)
-    # Lab distances: L in 0..100, so sigma_colour is in Delta-E units.
-    spatial = max(1.5, 0.004 * image_diagonal(image.shape))
-    for _ in range(passes):
-        lab = cv2.bilateralFilter(lab, d=-1, sigmaColor=sigma_colour, sigmaSpace=spatial)
-    return lab_to_rgb(lab)
+    return via_downscale(image, max(image.shape[:2]) / side, smooth)
 
 
 def _noise(shape: tuple[int, int], cell: float, seed: int) -> np.ndarray:
@@ -251,7 +228,7 @@ def _sketch_lines(grey: np.ndarray, sigma: float) -> np.ndarray:
     ``grey / blur(grey)`` equals that dodge: 1 on flat areas, below 1 just on
     the dark side of every edge, which is where an artist draws a line.
     """
-    blurred = _blur(grey, sigma)
+    blurred = gaussian(grey, sigma)
     # The offset keeps noise in deep shadows from turning into solid black.
     dodge = np.clip((grey + 0.05) / (blurred + 0.05), 0.0, 1.0)
     return 1.0 - _smoothstep(0.5, 1.0, dodge)
@@ -262,7 +239,7 @@ def _pencil_strokes(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     scale = _size_scale(image.shape)
     grey = luma(image)
     lines = _sketch_lines(grey, max(1.0, 5.0 * scale))
-    tone = _blur(grey, max(1.0, 2.0 * scale))
+    tone = gaussian(grey, max(1.0, 2.0 * scale))
     return lines, tone, _hatching(grey.shape, scale, seed=11)
 
 
@@ -282,7 +259,7 @@ def _color_pencil(image: np.ndarray) -> np.ndarray:
     """Coloured pencils: hatched colour, denser where the photo is darker or more colourful, and outlines."""
     scale = _size_scale(image.shape)
     lines, tone, hatch = _pencil_strokes(image)
-    colours = _saturate(_blur(image, max(0.7, 1.0 * scale)), 1.3)
+    colours = _saturate(gaussian(image, max(0.7, 1.0 * scale)), 1.3)
     chroma = colours.max(axis=2) - colours.min(axis=2)
     coverage = np.clip(0.15 + 0.8 * (1.0 - tone) + 0.6 * chroma, 0.0, 1.0) * (0.8 + 0.35 * hatch)
     coverage = np.clip(coverage, 0.0, 1.0)[..., None]
@@ -317,15 +294,14 @@ def _posterise_lab(
 
 def _ink(grey: np.ndarray, sigma: float, threshold: float) -> np.ndarray:
     """Outline strength in [0, 1] on the dark side of edges: a thresholded difference of Gaussians."""
-    dog = _blur(grey, sigma) - _blur(grey, 1.6 * sigma)
+    dog = gaussian(grey, sigma) - gaussian(grey, 1.6 * sigma)
     return _smoothstep(threshold, 2.5 * threshold, -dog)
 
 
 def _cartoon(image: np.ndarray) -> np.ndarray:
     """Flat colour regions from bilateral smoothing and cel-shaded colour bands, outlined in bold ink."""
     scale = _size_scale(image.shape)
-    work = _work_copy(image)
-    smooth = _upsample(_bilateral_smooth(work, passes=4, sigma_colour=14.0), image.shape)
+    smooth = _bilateral_smooth(image, _WORK_SIDE, sigma_colour=14.0)
     flat = _posterise_lab(
         smooth, bands=8, chroma_step=8.0, hue_step=np.pi / 12, sharpness=10.0, saturation=1.2
     )
@@ -346,8 +322,8 @@ def _kuwahara(image: np.ndarray, radius: int) -> np.ndarray:
     """
     height, width = image.shape[:2]
     sigma = radius / 2.0
-    mean = _blur(image, sigma)
-    variance = np.maximum(_blur(image * image, sigma) - mean * mean, 0.0).sum(axis=2)
+    mean = gaussian(image, sigma)
+    variance = np.maximum(gaussian(image * image, sigma) - mean * mean, 0.0).sum(axis=2)
     offset = max(1, round(radius / 2))
     # Pad once; each window's statistics are then a shifted view of the padded maps.
     mean = cv2.copyMakeBorder(mean, offset, offset, offset, offset, cv2.BORDER_REPLICATE)
@@ -434,8 +410,7 @@ def _pigment(colour: np.ndarray, density: np.ndarray) -> np.ndarray:
 def _watercolor(image: np.ndarray) -> np.ndarray:
     """Watercolour: simplified soft washes, granulating pigment, darkened wet edges, light and airy."""
     scale = _size_scale(image.shape)
-    work = _work_copy(image, side=500)
-    washes = _upsample(_bilateral_smooth(work, passes=4, sigma_colour=15.0), image.shape)
+    washes = _bilateral_smooth(image, _WASH_SIDE, sigma_colour=15.0)
     washes = _posterise_lab(
         washes, bands=7, chroma_step=5.0, hue_step=np.pi / 18, sharpness=4.0, saturation=1.0
     )
@@ -446,7 +421,7 @@ def _watercolor(image: np.ndarray) -> np.ndarray:
     edges = gaussian(np.sqrt(gx * gx + gy * gy), max(0.6, 0.8 * scale))
     edges = np.clip(edges / max(float(np.percentile(edges, 98)), 1e-6), 0.0, 1.0)
     # ... and bleeds a little across those borders before it dries.
-    washes = _blur(washes, max(0.7, 1.5 * scale))
+    washes = gaussian(washes, max(0.7, 1.5 * scale))
     shape = grey.shape
     turbulence = _noise(shape, max(4.0, 60.0 * scale), seed=3) + 0.5 * _noise(
         shape, max(2.0, 20.0 * scale), seed=4

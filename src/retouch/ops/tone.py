@@ -17,15 +17,15 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 from scipy.optimize import brentq
 
-from retouch.colorspace import LUMA_WEIGHTS, linear_to_srgb, luma, srgb_to_linear
-from retouch.filters import box_mean, gaussian, guided_filter, image_diagonal
+from retouch.colorspace import LUMA_WEIGHTS, linear_to_srgb, lookup, luma, srgb_to_linear
+from retouch.filters import gaussian, guided_filter, image_diagonal, resized, shrink
 from retouch.ops.registry import PIXEL, POINT, Amount, Param, op
 
 # Linear-light level above which gains > 1 roll off instead of clipping.
 _LINEAR_KNEE = 0.5
 # Encoded level above which local ops start compressing a pixel's brightest channel.
 _ENCODED_KNEE = 0.8
-# Samples per channel of the lookup tables that apply curves to float images.
+# Samples per channel of the lookup tables that apply gain curves to float images.
 _LUT_SIZE = 65536
 # Mired shift of the white point at temperature amount +-1 (6500 K -> about 4300 K / 13500 K).
 _MIRED_PER_AMOUNT = 80.0
@@ -69,20 +69,6 @@ def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
     return t * t * (3.0 - 2.0 * t)
 
 
-def _apply_channel_curves(image: np.ndarray, curves: np.ndarray) -> np.ndarray:
-    """Apply per-channel curves sampled on ``_LUT_SIZE`` points to a float32 image.
-
-    Quantising to 16 bits and indexing is several times faster than evaluating
-    ``srgb_to_linear`` and powers on tens of millions of floats, at an error
-    below 1e-5.
-    """
-    index = (np.clip(image, 0.0, 1.0) * (_LUT_SIZE - 1) + 0.5).astype(np.uint16)
-    out = np.empty_like(image, dtype=np.float32)
-    for c in range(image.shape[2]):
-        out[..., c] = curves[:, c].astype(np.float32)[index[..., c]]
-    return out
-
-
 def _gain_curves(x: np.ndarray, gains: np.ndarray) -> np.ndarray:
     """Per-channel curves ``(N, 3)`` that scale linear light by ``gains``."""
     linear = srgb_to_linear(np.asarray(x, dtype=np.float64))[:, None]
@@ -91,8 +77,13 @@ def _gain_curves(x: np.ndarray, gains: np.ndarray) -> np.ndarray:
 
 def _apply_gains(image: np.ndarray, gains: np.ndarray) -> np.ndarray:
     """Scale the linear light of an RGB image per channel (white-balance style)."""
-    grid = np.linspace(0.0, 1.0, _LUT_SIZE)
-    return _apply_channel_curves(image, _gain_curves(grid, gains))
+    # A 16-bit table per channel is several times faster than decoding, scaling
+    # and re-encoding tens of millions of values, at an error below 1e-5.
+    curves = _gain_curves(np.linspace(0.0, 1.0, _LUT_SIZE), gains).astype(np.float32)
+    out = np.empty_like(image, dtype=np.float32)
+    for c in range(image.shape[2]):
+        out[..., c] = lookup(image[..., c], curves[:, c])
+    return out
 
 
 def _luminance_normalised(gains: np.ndarray) -> np.ndarray:
@@ -164,29 +155,6 @@ def _apply_luma_gain(image: np.ndarray, gain: np.ndarray) -> np.ndarray:
     return np.clip(out, 0.0, 1.0, out=out)
 
 
-def _self_guided_base(y: np.ndarray, radius: float, eps: float) -> np.ndarray:
-    """Edge-aware smooth base of a grey image: guided filter of ``y`` by itself.
-
-    Uses the fast guided filter (He & Sun 2015): the linear coefficients are
-    computed on a copy subsampled by about ``radius / 8`` and applied to the
-    full-resolution guide, so edges stay sharp and the cost does not grow with
-    the radius. For small radii this is the plain guided filter.
-    """
-    h, w = y.shape
-    step = max(1, int(radius // 8))
-    if step == 1:
-        return guided_filter(y, y, max(1, round(radius)), eps)
-    small = cv2.resize(y, (max(1, w // step), max(1, h // step)), interpolation=cv2.INTER_AREA)
-    r = max(1, round(radius / step))
-    mean = box_mean(small, r)
-    var = np.maximum(box_mean(small * small, r) - mean * mean, 0.0)
-    a = var / (var + eps)
-    b = mean - a * mean
-    a_full = cv2.resize(box_mean(a, r), (w, h), interpolation=cv2.INTER_LINEAR)
-    b_full = cv2.resize(box_mean(b, r), (w, h), interpolation=cv2.INTER_LINEAR)
-    return a_full * y + b_full
-
-
 # Local tone ranges: strength in stops at amount 1, and where the lift fades out.
 _RANGE_STOPS = 2.0
 _RANGE_FULL = 0.05  # full effect up to this distance from black (or white)
@@ -216,7 +184,7 @@ def _adjust_tone_range(image: np.ndarray, amount: float, bright: bool) -> np.nda
     if amount == 0:
         return image.copy()
     y = luma(image).astype(np.float32)
-    base = np.clip(_self_guided_base(y, _RANGE_RADIUS * image_diagonal(image.shape), _RANGE_EPS), 0.0, 1.0)
+    base = np.clip(guided_filter(y, y, _RANGE_RADIUS * image_diagonal(image.shape), _RANGE_EPS), 0.0, 1.0)
     distance = 1.0 - base if bright else base
     # Lifting shadows moves away from black; brightening highlights moves towards white.
     stops = (-amount if bright else amount) * _RANGE_STOPS
@@ -814,7 +782,7 @@ def local_contrast(image: np.ndarray, amount: float) -> np.ndarray:
     if amount == 0:
         return image.copy()
     y = luma(image).astype(np.float32)
-    base = _self_guided_base(y, _CLARITY_RADIUS * image_diagonal(image.shape), _CLARITY_EPS)
+    base = guided_filter(y, y, _CLARITY_RADIUS * image_diagonal(image.shape), _CLARITY_EPS)
     strength = amount * (_CLARITY_BOOST if amount > 0 else 1.0)
     midtones = 4.0 * y * (1.0 - y)
     new_y = np.clip(y + strength * midtones * (y - base), 0.0, 1.0)
@@ -908,12 +876,7 @@ def dehaze(image: np.ndarray, amount: float) -> np.ndarray:
     """
     if amount == 0:
         return image.copy()
-    h, w = image.shape[:2]
-    scale = min(1.0, _DEHAZE_WORK_DIAGONAL / image_diagonal(image.shape))
-    work = image
-    if scale < 1.0:
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        work = cv2.resize(image, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
+    work = shrink(image, image_diagonal(image.shape) / _DEHAZE_WORK_DIAGONAL)
     diagonal = image_diagonal(work.shape)
     patch = max(1, round(_DEHAZE_PATCH * diagonal))
     airlight = _airlight(work, _dark_channel(work, patch))
@@ -926,8 +889,8 @@ def dehaze(image: np.ndarray, amount: float) -> np.ndarray:
         grey, transmission.astype(np.float32), round(_DEHAZE_REFINE * diagonal), 1e-3
     )
     transmission = np.maximum(transmission, _DEHAZE_MIN_TRANSMISSION)
-    if scale < 1.0:
-        transmission = cv2.resize(transmission, (w, h), interpolation=cv2.INTER_LINEAR)
+    if work is not image:
+        transmission = resized(transmission, image.shape[1], image.shape[0])
     scene = (image - airlight) / transmission[..., None] + airlight
     return np.clip(scene, 0.0, 1.0).astype(np.float32)
 
@@ -945,11 +908,7 @@ def _estimate_illuminant(image: np.ndarray, method: str) -> np.ndarray:
     ``grey_world`` the mean and ``white_patch`` the 99.5th percentile of the
     values. Clipped pixels (and their neighbours) are ignored.
     """
-    h, w = image.shape[:2]
-    scale = min(1.0, _WB_WORK_SIDE / max(h, w))
-    small = cv2.resize(
-        image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
-    )
+    small = shrink(image, max(image.shape[:2]) / _WB_WORK_SIDE)
     clipped = (_peak(small) >= _WB_CLIPPED).astype(np.uint8)
     usable = cv2.dilate(clipped, np.ones((5, 5), np.uint8)) == 0
     if usable.sum() < 16:
