@@ -14,4 +14,16 @@ from retouch.ops.registry import (
     op,
 )
 
-__all__ = ["GEOMETRY", "MACRO", "PIXEL", "POINT", "Amount", "Expansion", "OpSpec", "Param", "all_specs", "get_spec", "op"]
+__all__ = [
+    "GEOMETRY",
+    "MACRO",
+    "PIXEL",
+    "POINT",
+    "Amount",
+    "Expansion",
+    "OpSpec",
+    "Param",
+    "all_specs",
+    "get_spec",
+    "op",
+]

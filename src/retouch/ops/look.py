@@ -18,6 +18,7 @@ import numpy as np
 from retouch.colorspace import LUMA_WEIGHTS, lab_to_rgb, linear_to_srgb, luma, rgb_to_lab, srgb_to_linear
 from retouch.filters import gaussian, image_diagonal, via_downscale
 from retouch.ops.registry import PIXEL, Amount, Param, op
+from retouch.ramps import smoothstep
 
 # Diagonal (px) at which the style radii below are quoted; other sizes scale linearly.
 _REFERENCE_DIAGONAL = 1000.0
@@ -29,11 +30,6 @@ _WASH_SIDE = 500
 
 def _size_scale(shape: tuple[int, ...]) -> float:
     return image_diagonal(shape) / _REFERENCE_DIAGONAL
-
-
-def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
-    t = np.clip((x - edge0) / max(edge1 - edge0, 1e-6), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
 
 
 # --------------------------------------------------------------------------- vignette
@@ -75,7 +71,7 @@ def vignette_falloff(
     radius = (v[:, None] + u[None, :]) ** np.float32(1.0 / power) / np.float32(corner)
     centre = 0.3 + 0.6 * midpoint
     half_width = 0.03 + 0.57 * feather
-    return _smoothstep(centre - half_width, centre + half_width, radius).astype(np.float32)
+    return smoothstep(centre - half_width, centre + half_width, radius).astype(np.float32)
 
 
 @op(
@@ -231,7 +227,7 @@ def _sketch_lines(grey: np.ndarray, sigma: float) -> np.ndarray:
     blurred = gaussian(grey, sigma)
     # The offset keeps noise in deep shadows from turning into solid black.
     dodge = np.clip((grey + 0.05) / (blurred + 0.05), 0.0, 1.0)
-    return 1.0 - _smoothstep(0.5, 1.0, dodge)
+    return 1.0 - smoothstep(0.5, 1.0, dodge)
 
 
 def _pencil_strokes(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -249,7 +245,7 @@ _PAPER = np.array([0.97, 0.96, 0.93], np.float32)
 def _pencil(image: np.ndarray) -> np.ndarray:
     """Graphite on paper: outlines, and shadows built up from hatched strokes rather than filled."""
     lines, tone, hatch = _pencil_strokes(image)
-    shadow = 0.5 * (1.0 - _smoothstep(0.05, 0.8, tone))
+    shadow = 0.5 * (1.0 - smoothstep(0.05, 0.8, tone))
     marks = np.clip(lines + shadow * (1.0 + 0.9 * hatch), 0.0, 1.0)
     graphite = np.array([0.2, 0.2, 0.22], np.float32)
     return (_PAPER - (_PAPER - graphite) * marks[..., None]).astype(np.float32)
@@ -295,7 +291,7 @@ def _posterise_lab(
 def _ink(grey: np.ndarray, sigma: float, threshold: float) -> np.ndarray:
     """Outline strength in [0, 1] on the dark side of edges: a thresholded difference of Gaussians."""
     dog = gaussian(grey, sigma) - gaussian(grey, 1.6 * sigma)
-    return _smoothstep(threshold, 2.5 * threshold, -dog)
+    return smoothstep(threshold, 2.5 * threshold, -dog)
 
 
 def _cartoon(image: np.ndarray) -> np.ndarray:

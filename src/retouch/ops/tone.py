@@ -20,6 +20,7 @@ from scipy.optimize import brentq
 from retouch.colorspace import LUMA_WEIGHTS, linear_to_srgb, lookup, luma, srgb_to_linear
 from retouch.filters import gaussian, guided_filter, image_diagonal, resized, shrink
 from retouch.ops.registry import PIXEL, POINT, Amount, Param, op
+from retouch.ramps import smoothstep
 
 # Linear-light level above which gains > 1 roll off instead of clipping.
 _LINEAR_KNEE = 0.5
@@ -62,11 +63,6 @@ def _soft_gain(values: np.ndarray, gain: np.ndarray | float, knee: float) -> np.
     excess = scaled[over] - knee
     scaled[over] = knee + excess / (1.0 + (k - 1.0) * excess / ((1.0 - knee) * (k - knee)))
     return scaled
-
-
-def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
-    t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
 
 
 def _gain_curves(x: np.ndarray, gains: np.ndarray) -> np.ndarray:
@@ -170,7 +166,7 @@ def _range_weight(distance: np.ndarray) -> np.ndarray:
     curve ``d * 2**(s w(d))`` monotonic for every strength up to ``_RANGE_STOPS``.
     """
     log_d = np.log(np.maximum(distance, 1e-6))
-    return 1.0 - _smoothstep(math.log(_RANGE_FULL), math.log(_RANGE_END), log_d)
+    return 1.0 - smoothstep(math.log(_RANGE_FULL), math.log(_RANGE_END), log_d)
 
 
 def _adjust_tone_range(image: np.ndarray, amount: float, bright: bool) -> np.ndarray:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from retouch.colorspace import rgb_to_hsv
+from retouch.ramps import smoothstep
 from retouch.regions import RegionContext, region
-from retouch.regions.tonal import smoothstep
 
 # Hue centre and half-width in degrees; widths overlap so that every hue
 # belongs to some name.

@@ -6,13 +6,8 @@ import numpy as np
 
 from retouch.colorspace import luma
 from retouch.filters import guided_filter, image_diagonal
+from retouch.ramps import smoothstep
 from retouch.regions import RegionContext, region
-
-
-def smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
-    """Hermite ramp from 0 at ``edge0`` to 1 at ``edge1`` (either order)."""
-    t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
-    return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
 
 
 def _tone_base(image: np.ndarray) -> np.ndarray:
