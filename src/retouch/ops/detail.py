@@ -25,6 +25,9 @@ def _planar(image: np.ndarray) -> np.ndarray:
     return image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
 
 
+_STACK_BLUR_SIGMA = 2.0
+
+
 def default_sharpen_radius(shape: tuple[int, ...]) -> float:
     """Unsharp-mask radius (Gaussian sigma, px) that looks alike at any image size.
 
@@ -34,11 +37,27 @@ def default_sharpen_radius(shape: tuple[int, ...]) -> float:
     return max(0.8, 0.8 * math.sqrt(shape[0] * shape[1] / 1e6))
 
 
+def _unsharp_blur(strip: np.ndarray, sigma: float) -> np.ndarray:
+    """The blur an unsharp mask subtracts: exact Gaussian when narrow, stack blur when wide.
+
+    Stack blur's tent-shaped kernel costs the same at any radius; with
+    ``radius + 1 = sigma * sqrt(6)`` its variance matches the Gaussian's, and
+    the difference in the sharpened result is a fraction of a grey level.
+    Wide radii are the default on large photos, where a Gaussian is 2-3x slower.
+    Float images keep the Gaussian: stack blur's running sums would make
+    the result depend (in the last bits) on where a strip starts.
+    """
+    if sigma < _STACK_BLUR_SIGMA or strip.dtype == np.float32:
+        return cv2.GaussianBlur(strip, (0, 0), sigmaX=sigma, borderType=cv2.BORDER_REFLECT)
+    size = 2 * max(1, round(sigma * math.sqrt(6.0) - 1.0)) + 1
+    return cv2.stackBlur(strip, (size, size))
+
+
 def _unsharp_mask(
     strip: np.ndarray, amount: float, sigma: float, threshold: float, halo: float
 ) -> np.ndarray:
     """Unsharp mask with threshold and halo control, in the strip's own dtype."""
-    blurred = cv2.GaussianBlur(strip, (0, 0), sigmaX=sigma, borderType=cv2.BORDER_REFLECT)
+    blurred = _unsharp_blur(strip, sigma)
     sharp = cv2.addWeighted(strip, 1.0 + amount, blurred, -amount, 0.0)
     if threshold > 0:
         flat = cv2.absdiff(strip, blurred) <= threshold * white_level(strip.dtype)
