@@ -22,6 +22,9 @@ _LAZY = {
     "load_image": "retouch.io",
     "save_image": "retouch.io",
     "measure": "retouch.analyze",
+    "estimate_noise": "retouch.analyze",
+    "denoise": "retouch.ops.restore",
+    "auto_enhance": "retouch.enhance",
     "region_mask": "retouch.regions",
 }
 

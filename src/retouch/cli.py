@@ -32,6 +32,8 @@ MaxPixels = Annotated[
     int, typer.Option("--max-pixels", help="Refuse images with more pixels than this.", min=1)
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+Quality = Annotated[int, typer.Option("--quality", min=1, max=100, help="JPEG/WebP quality.")]
+ReportPath = Annotated[Path | None, typer.Option("--report", help="Also write the report as JSON here.")]
 
 
 class ProgressBar:
@@ -67,15 +69,32 @@ def _image_source(image: str) -> Any:
     return load_sample(image) if is_sample(image) else Path(image)
 
 
-def _check_output(image: str, output: Path, in_place: bool) -> None:
+def _check_output(image: str, output: Path, in_place: bool, *, offers_in_place: bool = True) -> None:
     from retouch.io import same_file
 
     if not in_place and same_file(image, output):
-        raise InputError(
-            f"{output}: refusing to overwrite the input image; choose another -o or pass --in-place"
-        )
+        hint = " or pass --in-place" if offers_in_place else ""
+        raise InputError(f"{output}: refusing to overwrite the input image; choose another -o{hint}")
     if not output.parent.is_dir():
         raise InputError(f"{output}: directory {output.parent} does not exist")
+
+
+def _write_result(
+    result: Any, output: Path, *, quality: int, in_place: bool, report: Path | None, as_json: bool
+) -> None:
+    """Save a Result, write its report if asked, and print what changed (or all of it as JSON)."""
+    written = result.save(output, quality=quality, in_place=in_place)
+    if report is not None:
+        report.write_text(json.dumps(result.report, indent=2, default=str), encoding="utf-8")
+    if as_json:
+        _echo_json({"output": str(written), "plan": result.plan.to_dict(), "report": result.report})
+        return
+    before, after = result.report["before"], result.report["after"]
+    typer.echo(f"Wrote {written} in {result.report['total_ms'] / 1000:.2f} s")
+    for key in before:
+        typer.echo(f"  {key:<16} {before[key]:>10.4g} -> {after[key]:<10.4g}")
+    for note in result.report["notes"]:
+        typer.echo(f"  note: {note}")
 
 
 @app.command("apply")
@@ -89,10 +108,8 @@ def apply_command(
     in_place: Annotated[
         bool, typer.Option("--in-place", help="Overwrite IMAGE, keeping a backup as NAME.orig.EXT.")
     ] = False,
-    quality: Annotated[int, typer.Option("--quality", min=1, max=100, help="JPEG/WebP quality.")] = 92,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Also write the report as JSON here.")
-    ] = None,
+    quality: Quality = 92,
+    report: ReportPath = None,
     max_pixels: MaxPixels = 200_000_000,
     as_json: JsonFlag = False,
 ) -> None:
@@ -114,18 +131,48 @@ def apply_command(
         result = apply(_image_source(image), steps, mask=mask, progress=bar, max_pixels=max_pixels)
     finally:
         bar.close()
-    written = result.save(output, quality=quality, in_place=in_place)
-    if report is not None:
-        report.write_text(json.dumps(result.report, indent=2, default=str), encoding="utf-8")
-    if as_json:
-        _echo_json({"output": str(written), "plan": result.plan.to_dict(), "report": result.report})
-        return
-    before, after = result.report["before"], result.report["after"]
-    typer.echo(f"Wrote {written} in {result.report['total_ms'] / 1000:.2f} s")
-    for key in before:
-        typer.echo(f"  {key:<16} {before[key]:>10.4g} -> {after[key]:<10.4g}")
-    for note in result.report["notes"]:
-        typer.echo(f"  note: {note}")
+    _write_result(result, output, quality=quality, in_place=in_place, report=report, as_json=as_json)
+
+
+@app.command("auto")
+def auto_command(
+    image: ImageArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the result.")],
+    strength: Annotated[
+        float, typer.Option("--strength", min=0.0, max=1.0, help="1 is the full correction, 0 none.")
+    ] = 1.0,
+    quality: Quality = 92,
+    report: ReportPath = None,
+    max_pixels: MaxPixels = 200_000_000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Enhance IMAGE automatically: measure, correct, measure again; write the result.
+
+    Each round's steps and the reason the loop stopped are printed; the plan
+    that ran (in --report, or with --json) can be replayed with `retouch apply`.
+    """
+    from retouch.enhance import auto_enhance
+    from retouch.plan import Step
+
+    _check_output(image, output, in_place=False, offers_in_place=False)
+    bar = ProgressBar()
+    try:
+        result = auto_enhance(_image_source(image), strength=strength, max_pixels=max_pixels, progress=bar)
+    finally:
+        bar.close()
+    if not as_json:
+        for record in result.report["rounds"]:
+            state = "kept" if record["kept"] else "undone"
+            typer.echo(f"Round {record['round']} ({state}):")
+            for step in record["steps"]:
+                line = Step(step["op"], step["amount"], params=step["params"]).describe()
+                skipped = f" [skipped: {step['skipped']}]" if "skipped" in step else ""
+                typer.echo(f"  {line:<40} {step['why']}{skipped}")
+        typer.echo(f"Stopped: {result.report['stopped']}")
+        typer.echo("Plan run:")
+        for line in result.plan.describe() or ["(no steps: the photo is fine as it is)"]:
+            typer.echo(f"  {line}")
+    _write_result(result, output, quality=quality, in_place=False, report=report, as_json=as_json)
 
 
 @app.command("ops")
