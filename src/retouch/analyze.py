@@ -190,9 +190,10 @@ class Target:
     low, high : float
         The range that needs no correction.
     aim : float
-        Where a correction moves a value found outside the range. A corrected
-        value lands well inside the range, not on its edge, while a value
-        already inside is left alone, so a good photo is not touched.
+        Where a correction heads for a value found outside the range (well
+        inside it, not on its edge), while a value already inside is left
+        alone, so a good photo is not touched. How far a step goes towards
+        the aim is the business of its stage in :mod:`retouch.enhance`.
     scale : float
         A typical size of a meaningful change, used to weigh measurements
         against each other.
@@ -215,17 +216,17 @@ class Target:
 #: that none of them needs a correction (see ``bench/auto_enhance.py``).
 TARGETS: dict[str, Target] = {
     "exposure_ev": Target(
-        -2.5, 1.2, -0.5, 0.5, "log-average linear luminance, in stops relative to 18 % grey"
+        -2.5, 1.2, -1.5, 0.5, "log-average linear luminance, in stops relative to 18 % grey"
     ),
-    "black_point": Target(0.0, 0.07, 0.01, 0.02, "0.1st percentile of the darkest channel (0-1)"),
-    "white_point": Target(0.78, 1.0, 0.97, 0.05, "99.9th percentile of the brightest channel (0-1)"),
+    "black_point": Target(0.0, 0.07, 0.0, 0.02, "0.1st percentile of the darkest channel (0-1)"),
+    "white_point": Target(0.78, 1.0, 1.0, 0.05, "99.9th percentile of the brightest channel (0-1)"),
     "shadow_clipping": Target(0.0, 0.2, 0.0, 0.01, "fraction of pixels black in every channel"),
     "highlight_clipping": Target(0.0, 0.03, 0.0, 0.01, "fraction of pixels white in some channel"),
     "contrast_spread": Target(0.5, 1.0, 0.8, 0.05, "1st to 99th percentile of luma (0-1)"),
     "rms_contrast": Target(0.1, 0.35, 0.2, 0.02, "standard deviation of luma (0-1)"),
-    "cast": Target(0.0, 28.0, 5.0, 4.0, "chroma of the illuminant estimate (CIE Lab, at L* = 100)"),
+    "cast": Target(0.0, 28.0, 0.0, 4.0, "chroma of the illuminant estimate (CIE Lab, at L* = 100)"),
     "colourfulness": Target(15.0, 110.0, 30.0, 5.0, "Hasler-Suesstrunk colourfulness (0-255 scale)"),
-    "noise": Target(0.0, 4.0, 1.0, 1.0, "noise sigma per channel at full resolution (0-255)"),
+    "noise": Target(0.0, 4.0, 0.0, 1.0, "noise sigma per channel at full resolution (0-255)"),
     "blur": Target(0.0, 0.5, 0.35, 0.05, "Crete blur metric at viewing size (0 sharp, 1 flat)"),
     "haze": Target(0.0, 0.36, 0.2, 0.04, "mean dark channel (0-1)"),
 }
@@ -242,7 +243,14 @@ _D65 = _RGB_TO_XYZ.sum(axis=1)
 
 
 def _pixels(image: Any) -> np.ndarray:
-    """The colour channels of any image :func:`retouch.io.load_image` reads, ``H x W x C``."""
+    """The colour channels of any image :func:`retouch.io.load_image` reads, ``H x W x C``.
+
+    Arrays are taken as they are (a view, alpha dropped), so that measuring
+    a crop of a large array does not first check and copy all of it.
+    """
+    if isinstance(image, np.ndarray) and image.ndim in (2, 3):
+        pixels = image if image.ndim == 3 else image[..., None]
+        return pixels[..., :3] if pixels.shape[2] >= 3 else pixels[..., :1]
     from retouch.io import load_image
 
     return load_image(image, copy=False, max_pixels=None).pixels

@@ -164,7 +164,7 @@ def auto_command(
         for record in result.report["rounds"]:
             state = "kept" if record["kept"] else "undone"
             typer.echo(f"Round {record['round']} ({state}):")
-            for step in record["steps"]:
+            for step in record["decisions"]:
                 line = Step(step["op"], step["amount"], params=step["params"]).describe()
                 skipped = f" [skipped: {step['skipped']}]" if "skipped" in step else ""
                 typer.echo(f"  {line:<40} {step['why']}{skipped}")

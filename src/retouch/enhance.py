@@ -2,27 +2,31 @@
 
 :func:`enhance_steps` is the body of the ``auto_enhance`` macro. It works on
 a *proxy*, the photo reduced to at most :data:`PROXY_PIXELS`, so that a
-24 MP photo costs no more to plan than a 1 MP one:
+24 MP photo costs little more to plan than a 1 MP one. Each round:
 
-1. measure the proxy (:func:`retouch.analyze.assess`); noise is measured
-   once, on the full-resolution photo, because downscaling hides it;
-2. for each stage in turn (denoise, white balance, tone range, exposure,
-   haze, colourfulness), compare the measurements with their
-   :data:`~retouch.analyze.TARGETS` and, where one is out of range, choose
-   a step and an amount that brings it back to the target's aim; run the
-   step on the proxy and measure again before the next stage decides;
-3. keep the round if it brought the measurements closer to their targets
-   and made no new clipping, then start another round from the result, up
-   to :data:`MAX_ROUNDS`, until every measurement is in range or a round
-   finds nothing to do or no longer helps.
+1. measures the proxy (:func:`retouch.analyze.assess`). Noise is measured on
+   the full-resolution photo, where it is not averaged away, and the denoise
+   step gets that sigma;
+2. runs the :data:`STAGES` in order (denoise, white balance, levels,
+   exposure, dehaze, shadows, contrast, vibrance, sharpen). A stage whose
+   measurement is outside its :data:`~retouch.analyze.TARGETS` range
+   chooses a step and an amount that brings it back towards the range's
+   aim; the step is tried on the proxy, refused if it would drive more
+   than :data:`CLIPPING_TOLERANCE` of the pixels to black or white, and
+   otherwise kept, and the proxy is measured again before the next stage
+   decides;
+3. is kept if it brought the measurements closer to their targets (the
+   summed excess, :func:`retouch.analyze.excess`), and undone otherwise.
 
-Corrections aim for the middle of a range only when a value is outside it;
-a photo whose measurements are all in range gets no step at all, so a good
-photo comes back unchanged. The steps of all kept rounds are returned as
-concrete, replayable Plan steps; the engine runs them once at full
-resolution. Spatial ops scale their radii with the image size, and the
-denoise strength comes from the full-resolution noise, so the proxy's
-decisions hold for the full photo.
+The loop ends when every measurement is in range, when a round finds
+nothing it can fix, when a round does not help, or after :data:`MAX_ROUNDS`.
+A value inside its range is never corrected, so a photo whose measurements
+are all in range gets no step and comes back unchanged.
+
+The steps of all kept rounds are returned as concrete Plan steps, which the
+engine runs once at full resolution and which replay on other photos.
+Spatial ops scale their radii with the image size, so the proxy's choices
+hold for the full photo.
 """
 
 from __future__ import annotations
@@ -32,12 +36,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 
 from retouch.analyze import TARGETS, assess, estimate_noise, excess, to_rgb_float
 from retouch.colorspace import srgb_to_linear
 from retouch.engine import Progress, apply_point_ops
+from retouch.filters import shrink
 from retouch.ops.registry import POINT, Expansion, get_spec
 from retouch.plan import Plan, Step
 from retouch.result import Result
@@ -49,9 +53,14 @@ MIN_IMPROVEMENT = 0.005
 # A step may drive at most this fraction of the pixels to black or white (see _newly_clipped).
 CLIPPING_TOLERANCE = 0.003
 # Ops that run at most once: a second pass would re-estimate from their own output.
-ONCE = frozenset({"denoise", "white_balance", "dehaze", "sharpen"})
+ONCE = frozenset({"denoise", "white_balance", "dehaze", "sharpen", "shadows", "contrast"})
+# Log-average luminance of a typically exposed photo, in stops from 18 % grey (the
+# mean over the packaged sample photos), one of the cues for over-exposure.
+TYPICAL_KEY_EV = -0.6
 # Fraction of an estimated colour cast that white balance removes (see _white_balance).
 WHITE_BALANCE_FRACTION = 0.7
+# Below this RMS contrast (of luma, 0-1) a picture is a uniform card with nothing to enhance.
+UNIFORM_RMS = 0.005
 # Levels stretches between these percentiles of the darkest and brightest channel.
 _STRETCH_PERCENTILES = (0.02, 99.98)
 
@@ -93,7 +102,7 @@ def _run_step(image: np.ndarray, step: Step) -> np.ndarray:
     return np.clip(spec.func(image, step.amount, **params), 0.0, 1.0)
 
 
-def _weaken(op: str, amount: float | None, params: dict[str, Any], strength: float) -> Step:
+def _scaled_step(op: str, amount: float | None, params: dict[str, Any], strength: float) -> Step:
     """A step whose effect is ``strength`` (0..1) of the full correction, validated."""
     if op == "levels":
         params = {
@@ -120,11 +129,11 @@ def _out(state: _State, key: str) -> float:
 
 
 def _denoise(state: _State) -> _Decision | None:
-    """Noise above range: non-local means at the full-resolution noise level (first round only)."""
+    """Noise above range: non-local means at the noise level measured at full resolution."""
     sigma = state.values["noise"]
     if _out(state, "noise") == 0:
         return None
-    step = _weaken("denoise", 1.0, {"sigma": round(sigma, 2)}, state.strength)
+    step = _scaled_step("denoise", 1.0, {"sigma": round(sigma, 2)}, state.strength)
     # Area downscaling by s averages white noise over s x s pixels.
     proxy = Step("denoise", step.amount, params={"sigma": round(sigma / state.scale, 3)})
     return _Decision(step, f"noise sigma {sigma:.1f} > {TARGETS['noise'].high:g} (full resolution)", proxy)
@@ -141,7 +150,7 @@ def _white_balance(state: _State) -> _Decision | None:
     cast = state.values["cast"]
     if _out(state, "cast") == 0:
         return None
-    step = _weaken("white_balance", WHITE_BALANCE_FRACTION, {}, state.strength)
+    step = _scaled_step("white_balance", WHITE_BALANCE_FRACTION, {}, state.strength)
     a, b = state.values["cast_a"], state.values["cast_b"]
     return _Decision(step, f"colour cast {cast:.1f} (a* {a:+.1f}, b* {b:+.1f}) > {TARGETS['cast'].high:g}")
 
@@ -150,11 +159,13 @@ def _levels(state: _State) -> _Decision | None:
     """Black point too high or white point too low: stretch the range (levels).
 
     The ends of the range are read at extreme percentiles of the darkest and
-    brightest channel, so that hardly a pixel clips. The black end goes to
-    black. The white end goes to white when the input's was too low as well
-    (an under-exposed or flat photo); when an earlier step lowered it (white
-    balance takes light from the strongest channel), it goes back to where
-    it was in the input, so a photo without white objects is not brightened.
+    brightest channel, so that hardly a pixel clips, and moved to the
+    targets' aims (black and white); where only one end is out of range, the
+    other keeps black at black or white at white. The white end goes to its
+    aim only when the input's was too low as well (an under-exposed or flat
+    photo); when an earlier step lowered it (white balance takes light from
+    the strongest channel), it goes back to where it was in the input, so a
+    photo without white objects is not brightened.
     """
     fix_black, fix_white = _out(state, "black_point") > 0, _out(state, "white_point") > 0
     if "exposure" in state.done:
@@ -163,15 +174,22 @@ def _levels(state: _State) -> _Decision | None:
     if not (fix_black or fix_white):
         return None
     low, high = (float(v) for v in np.percentile(state.proxy, _STRETCH_PERCENTILES))
-    black = low if fix_black else 0.0
-    white = 1.0
-    if fix_white:
-        white_target = state.input_white if TARGETS["white_point"].excess(state.input_white) == 0 else 1.0
-        # Levels maps ``white`` to 1: put ``high`` at ``white_target`` instead.
-        white = min(1.0, black + (high - black) / white_target)
-    if white - black < 0.05:
+    if high - low < 0.05:
         return None
-    step = _weaken("levels", None, {"black": black, "white": white}, state.strength)
+    aim_black = TARGETS["black_point"].aim
+    input_white_ok = TARGETS["white_point"].excess(state.input_white) == 0
+    aim_white = state.input_white if input_white_ok else TARGETS["white_point"].aim
+    # Levels maps ``black`` to 0 and ``white`` to 1, linearly; an end that is not fixed keeps 0 or 1.
+    if fix_black and fix_white:
+        span = (high - low) / (aim_white - aim_black)
+        black = low - aim_black * span
+        white = black + span
+    elif fix_black:
+        black, white = (low - aim_black) / (1.0 - aim_black), 1.0
+    else:
+        black, white = 0.0, high / aim_white
+    params = {"black": max(0.0, black), "white": min(1.0, white)}
+    step = _scaled_step("levels", None, params, state.strength)
     why = []
     if fix_black:
         why.append(f"black point {state.values['black_point']:.3f} > {TARGETS['black_point'].high:g}")
@@ -198,10 +216,12 @@ def _exposure(state: _State) -> _Decision | None:
     linear = srgb_to_linear(state.proxy.max(axis=2))
     white = srgb_to_linear(0.99)
     below = float(np.mean((linear >= white / 2) & (linear < white)))
+    if below < 0.01:
+        return None  # nothing but clipped light and shadow: no scale to estimate from
     from_clipping = clipped / max(below, 1e-3)
-    from_key = max(0.0, state.values["exposure_ev"] - TARGETS["exposure_ev"].aim)
+    from_key = max(0.0, state.values["exposure_ev"] - TYPICAL_KEY_EV)
     stops = min(1.0, max(0.25, 0.5 * (from_clipping + from_key)))
-    step = _weaken("exposure", -stops, {}, state.strength)
+    step = _scaled_step("exposure", -stops, {}, state.strength)
     limit = 100 * TARGETS["highlight_clipping"].high
     return _Decision(step, f"{100 * clipped:.1f} % of pixels clipped > {limit:g} %")
 
@@ -212,17 +232,22 @@ def _dehaze(state: _State) -> _Decision | None:
     if _out(state, "haze") == 0:
         return None
     amount = min(1.0, 1.0 - TARGETS["haze"].aim / haze)
-    step = _weaken("dehaze", amount, {}, state.strength)
+    step = _scaled_step("dehaze", amount, {}, state.strength)
     return _Decision(step, f"haze (dark channel) {haze:.3f} > {TARGETS['haze'].high:g}")
 
 
 def _shadows(state: _State) -> _Decision | None:
-    """Very dark overall with the range already full: lift the shadows locally."""
+    """Very dark overall with the range already full: lift the shadows locally.
+
+    At amount 1 the op lifts the deepest shadows by 2 stops and less further
+    up, so a third of the stops missing is a gentle start; a dark scene
+    (night, a cellar) should stay dark, and lifting amplifies noise.
+    """
     ev = state.values["exposure_ev"]
     if ev >= TARGETS["exposure_ev"].low:
         return None
-    amount = min(0.8, (TARGETS["exposure_ev"].aim - ev) / 4.0)
-    step = _weaken("shadows", amount, {}, state.strength)
+    amount = min(0.5, (TARGETS["exposure_ev"].aim - ev) / 3.0)
+    step = _scaled_step("shadows", amount, {}, state.strength)
     return _Decision(step, f"exposure {ev:+.2f} EV < {TARGETS['exposure_ev'].low:g}")
 
 
@@ -233,17 +258,17 @@ def _vibrance(state: _State) -> _Decision | None:
         return None
     # Vibrance scales muted chroma by up to 3 ** amount.
     amount = min(1.0, math.log(TARGETS["colourfulness"].aim / colour) / math.log(3.0))
-    step = _weaken("vibrance", amount, {}, state.strength)
+    step = _scaled_step("vibrance", amount, {}, state.strength)
     return _Decision(step, f"colourfulness {colour:.1f} < {TARGETS['colourfulness'].low:g}")
 
 
 def _contrast(state: _State) -> _Decision | None:
-    """Flat tones with the range already full: an S-curve."""
+    """Flat tones although the range is full (a few pixels reach black and white): an S-curve."""
     rms = state.values["rms_contrast"]
-    if rms >= TARGETS["rms_contrast"].low:
+    if rms >= TARGETS["rms_contrast"].low or _out(state, "contrast_spread") == 0:
         return None
     amount = min(0.6, TARGETS["rms_contrast"].aim / rms - 1.0)
-    step = _weaken("contrast", amount, {}, state.strength)
+    step = _scaled_step("contrast", amount, {}, state.strength)
     return _Decision(step, f"RMS contrast {rms:.3f} < {TARGETS['rms_contrast'].low:g}")
 
 
@@ -252,7 +277,7 @@ def _sharpen(state: _State) -> _Decision | None:
     if _out(state, "blur") == 0 or state.values["noise"] > TARGETS["noise"].high:
         return None
     amount = min(2.0, 1.0 + 4.0 * (state.values["blur"] - TARGETS["blur"].high))
-    step = _weaken("sharpen", amount, {}, state.strength)
+    step = _scaled_step("sharpen", amount, {}, state.strength)
     return _Decision(step, f"blur metric {state.values['blur']:.2f} > {TARGETS['blur'].high:g}")
 
 
@@ -276,12 +301,8 @@ STAGES: tuple[Stage, ...] = (
 
 def _proxy(image: np.ndarray) -> tuple[np.ndarray, float]:
     """The image reduced to at most PROXY_PIXELS, and the linear reduction factor."""
-    h, w = image.shape[:2]
-    scale = max(1.0, math.sqrt(h * w / PROXY_PIXELS))
-    if scale == 1.0:
-        return image, 1.0
-    size = (max(1, round(w / scale)), max(1, round(h / scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+    scale = max(1.0, math.sqrt(image.shape[0] * image.shape[1] / PROXY_PIXELS))
+    return shrink(image, scale), scale
 
 
 def _score(values: dict[str, float]) -> float:
@@ -343,10 +364,12 @@ def enhance_steps(image: np.ndarray, strength: float = 1.0) -> Expansion:
     -------
     Expansion
         ``steps``: the concrete steps of all kept rounds, for the full
-        image. ``details``: ``rounds`` (each with its ``plan``, the
-        ``before`` and ``after`` measurements, what was out of range before
-        and after, each step's reason, and whether it was kept), ``stopped``
-        (why the loop ended), ``proxy`` size and ``targets``.
+        image. ``details``: ``rounds`` (each with its ``plan``, its
+        ``decisions`` (each step with ``why``, and ``skipped`` where it
+        was tried and refused), the ``before`` and ``after`` measurements,
+        what was out of range before and after, the ``improvement`` and
+        whether the round was ``kept``), ``stopped`` (why the loop ended),
+        ``proxy`` size and ``targets``.
     """
     targets = {key: [t.low, t.high] for key, t in TARGETS.items()}
     if strength <= 0:
@@ -365,6 +388,9 @@ def enhance_steps(image: np.ndarray, strength: float = 1.0) -> Expansion:
         if not excess(before):
             stopped = "all measurements in their target ranges"
             break
+        if before["rms_contrast"] < UNIFORM_RMS:
+            stopped = "a uniform picture: nothing to enhance"
+            break
         round_steps, records = _run_round(state)
         after = state.values
         improvement = _score(before) - _score(after)
@@ -373,7 +399,7 @@ def enhance_steps(image: np.ndarray, strength: float = 1.0) -> Expansion:
             {
                 "round": number,
                 "plan": Plan(round_steps).to_dict()["steps"],
-                "steps": records,
+                "decisions": records,
                 "before": before,
                 "after": after,
                 "out_of_target_before": excess(before),
