@@ -256,6 +256,32 @@ def _pixels(image: Any) -> np.ndarray:
     return load_image(image, copy=False, max_pixels=None).pixels
 
 
+def grey_edge(linear: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """Grey-edge illuminant of a smoothed linear-light RGB image, up to scale.
+
+    The Minkowski norm (p = 6) of the gradient magnitudes per channel, over
+    the ``usable`` pixels; shared by :func:`estimate_illuminant` and the
+    ``white_balance`` op so that the cast measured is the cast corrected.
+
+    Parameters
+    ----------
+    linear : (H, W, 3) float32 array
+        Linear-light RGB, already smoothed.
+    usable : (H, W) bool array
+        Pixels to count (e.g. not clipped).
+
+    Returns
+    -------
+    ndarray of shape (3,), every value at least 1e-6
+    """
+    gx = cv2.Sobel(linear, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(linear, cv2.CV_32F, 0, 1, ksize=3)
+    edges = np.sqrt(gx * gx + gy * gy)[usable].astype(np.float64)
+    # Normalise before the 6th power to stay well inside float range.
+    edges /= max(float(edges.max()), 1e-12)
+    return np.maximum(np.mean(edges**_MINKOWSKI, axis=0) ** (1.0 / _MINKOWSKI), 1e-6)
+
+
 def estimate_illuminant(image: np.ndarray, ignore: np.ndarray | None = None) -> np.ndarray:
     """Linear RGB of the light a photo was taken in, scaled to luminance 1.
 
@@ -288,12 +314,7 @@ def estimate_illuminant(image: np.ndarray, ignore: np.ndarray | None = None) -> 
     if usable.sum() < 16:
         usable = np.ones_like(usable, dtype=bool)
     linear = cv2.GaussianBlur(srgb_to_linear(small).astype(np.float32), (0, 0), 1.0)
-    gx = cv2.Sobel(linear, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(linear, cv2.CV_32F, 0, 1, ksize=3)
-    edges = np.sqrt(gx * gx + gy * gy)[usable].astype(np.float64)
-    # Normalise before the 6th power to stay well inside float range.
-    edges /= max(float(edges.max()), 1e-12)
-    estimate = np.maximum(np.mean(edges**_MINKOWSKI, axis=0) ** (1.0 / _MINKOWSKI), 1e-6)
+    estimate = grey_edge(linear, usable)
     return estimate / float(LUMA_WEIGHTS.astype(np.float64) @ estimate)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 from scipy.optimize import brentq
 
+from retouch.analyze import grey_edge
 from retouch.colorspace import LUMA_WEIGHTS, linear_to_srgb, lookup, luma, srgb_to_linear
 from retouch.filters import gaussian, guided_filter, image_diagonal, resized, shrink
 from retouch.ops.registry import PIXEL, POINT, Amount, Param, op
@@ -893,7 +894,6 @@ def dehaze(image: np.ndarray, amount: float) -> np.ndarray:
 
 _WB_WORK_SIDE = 512  # estimate the illuminant on a copy this size
 _WB_CLIPPED = 0.98  # encoded level treated as clipped
-_WB_MINKOWSKI = 6.0
 
 
 def _estimate_illuminant(image: np.ndarray, method: str) -> np.ndarray:
@@ -911,12 +911,7 @@ def _estimate_illuminant(image: np.ndarray, method: str) -> np.ndarray:
         usable = np.ones_like(usable, dtype=bool)
     linear = gaussian(srgb_to_linear(small).astype(np.float32), 1.0)
     if method == "grey_edge":
-        gx = cv2.Sobel(linear, cv2.CV_32F, 1, 0, ksize=3)
-        gy = cv2.Sobel(linear, cv2.CV_32F, 0, 1, ksize=3)
-        edges = np.sqrt(gx * gx + gy * gy)[usable].astype(np.float64)
-        # Normalise before the 6th power to stay well inside float range.
-        edges /= max(edges.max(), 1e-12)
-        estimate = np.mean(edges**_WB_MINKOWSKI, axis=0) ** (1.0 / _WB_MINKOWSKI)
+        estimate = grey_edge(linear, usable)
     elif method == "grey_world":
         estimate = linear[usable].astype(np.float64).mean(axis=0)
     elif method == "white_patch":
