@@ -11,7 +11,7 @@ import retouch
 from retouch.analyze import measure
 from retouch.engine import apply_point_ops, convert_dtype
 from retouch.errors import InputError
-from retouch.plan import Plan, Step
+from retouch.plans import Plan, Step
 
 
 @pytest.fixture(scope="module")

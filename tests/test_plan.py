@@ -8,7 +8,7 @@ import pytest
 
 from retouch.errors import PlanValidationError
 from retouch.ops.registry import all_specs
-from retouch.plan import Plan, plan_schema
+from retouch.plans import Plan, plan_schema
 
 
 def test_round_trip_keeps_the_contract_keys_and_fills_default_amounts():

@@ -14,9 +14,9 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "apply": "retouch.api",
-    "Plan": "retouch.plan",
-    "Step": "retouch.plan",
-    "plan_schema": "retouch.plan",
+    "Plan": "retouch.plans",
+    "Step": "retouch.plans",
+    "plan_schema": "retouch.plans",
     "Result": "retouch.result",
     "Picture": "retouch.io",
     "load_image": "retouch.io",

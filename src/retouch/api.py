@@ -8,7 +8,7 @@ from typing import Any
 
 from retouch.engine import Progress, run_plan
 from retouch.errors import PlanValidationError
-from retouch.plan import Plan
+from retouch.plans import Plan
 from retouch.result import Result
 
 

@@ -152,7 +152,7 @@ def auto_command(
     that ran (in --report, or with --json) can be replayed with `retouch apply`.
     """
     from retouch.enhance import auto_enhance
-    from retouch.plan import Step
+    from retouch.plans import Step
 
     _check_output(image, output, in_place=False, offers_in_place=False)
     bar = ProgressBar()
@@ -279,7 +279,7 @@ def plan_command(
     ] = None,
 ) -> None:
     """Work with plans: print the JSON schema, or check a plan file."""
-    from retouch.plan import Plan, plan_schema
+    from retouch.plans import Plan, plan_schema
 
     if schema:
         _echo_json(plan_schema())

@@ -26,8 +26,8 @@ import numpy as np
 from retouch.analyze import downscale, measure, to_float, to_rgb_float
 from retouch.errors import InputError, PlanValidationError
 from retouch.io import Picture, load_image
-from retouch.ops.registry import GEOMETRY, MACRO, POINT, OpSpec, get_spec
-from retouch.plan import Plan, Step
+from retouch.ops.registry import ANALYSIS, GEOMETRY, MACRO, POINT, OpSpec, get_spec
+from retouch.plans import Plan, Step
 from retouch.regions import RegionContext, resolve_region
 from retouch.result import Result
 
@@ -218,15 +218,22 @@ class _Runner:
     """Runs steps on a working image, recording times, previews and what ran."""
 
     def __init__(
-        self, work: _Working, context: RegionContext, *, previews: bool, progress: Progress | None
+        self,
+        picture: Picture,
+        context: RegionContext,
+        *,
+        previews: bool,
+        progress: Progress | None,
     ) -> None:
-        self.work = work
+        self.picture = picture
+        self.work = _Working(picture)
         self.context = context
         self.want_previews = previews
         self.progress = progress
         self.records: list[dict[str, Any]] = []
         self.previews: list[np.ndarray] = []
         self.executed: list[Step] = []
+        self.analysis: list[dict[str, Any]] = []
 
     def run(self, steps: list[Step], macro: int | None = None) -> None:
         """Run ``steps``; ``macro`` is the index of the macro step they expand."""
@@ -237,6 +244,9 @@ class _Runner:
             spec = get_spec(first.op)
             if spec.kind == MACRO:
                 self._expand(first_index + 1, spec, first)
+                continue
+            if spec.kind == ANALYSIS:
+                self._analyse(first_index + 1, spec, first)
                 continue
             t0 = time.perf_counter()
             self._run_group(spec, group)
@@ -283,6 +293,17 @@ class _Runner:
         )
         self.run(steps, macro=number)
 
+    def _analyse(self, number: int, spec: OpSpec, step: Step) -> None:
+        t0 = time.perf_counter()
+        params = {**spec.defaults(), **step.params}
+        picture = self.picture.with_pixels(self.work.pixels, alpha=self.work.alpha)
+        answer = spec.func(picture, step.amount, **params)
+        self.analysis.append({"index": number, "op": spec.name, "result": answer})
+        self.records.append(
+            {"index": number, **step.to_dict(), "ms": round((time.perf_counter() - t0) * 1000, 2)}
+        )
+        self.executed.append(step)
+
 
 def run_plan(
     image: Any,
@@ -328,7 +349,7 @@ def run_plan(
     context = RegionContext(mask=mask, base_dir=Path(base_dir), notes=list(picture.notes))
     started = time.perf_counter()
     before = measure(picture.pixels)
-    runner = _Runner(_Working(picture), context, previews=previews, progress=progress)
+    runner = _Runner(picture, context, previews=previews, progress=progress)
     runner.run(plan.steps)
     if progress:
         progress(len(plan.steps), len(plan.steps), "done")
@@ -350,6 +371,7 @@ def run_plan(
         "before": before,
         "after": measure(out_pixels),
         "steps": runner.records,
+        "analysis": runner.analysis,
         "notes": context.notes,
         "total_ms": round((time.perf_counter() - started) * 1000, 2),
     }

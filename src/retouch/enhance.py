@@ -43,7 +43,7 @@ from retouch.colorspace import srgb_to_linear
 from retouch.engine import Progress, apply_point_ops
 from retouch.filters import shrink
 from retouch.ops.registry import POINT, Expansion, get_spec
-from retouch.plan import Plan, Step
+from retouch.plans import Plan, Step
 from retouch.result import Result
 
 PROXY_PIXELS = 1_000_000

@@ -16,7 +16,7 @@ from retouch.io import Picture, backup_path, same_file, save_image, to_array, to
 if TYPE_CHECKING:
     from PIL import Image
 
-    from retouch.plan import Plan
+    from retouch.plans import Plan
 
 
 @dataclass

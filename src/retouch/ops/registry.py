@@ -56,14 +56,15 @@ POINT = "point"
 PIXEL = "pixel"
 GEOMETRY = "geometry"
 MACRO = "macro"
-KINDS = (POINT, PIXEL, GEOMETRY, MACRO)
+ANALYSIS = "analysis"
+KINDS = (POINT, PIXEL, GEOMETRY, MACRO, ANALYSIS)
 
 PARAM_TYPES = ("number", "integer", "string", "boolean", "choice", "numbers", "path")
 
 
 @dataclass
 class Expansion:
-    """What a macro op decided: concrete steps (``retouch.plan.Step``) and why.
+    """What a macro op decided: concrete steps (``retouch.plans.Step``) and why.
 
     ``details`` is JSON-ready data for the report (measurements, rounds,
     reasons for stopping).
@@ -155,7 +156,7 @@ class OpSpec:
     @property
     def regional(self) -> bool:
         """Whether a step of this op may be restricted to a region."""
-        return self.kind not in (GEOMETRY, MACRO)
+        return self.kind not in (GEOMETRY, MACRO, ANALYSIS)
 
     def defaults(self) -> dict[str, Any]:
         """Default values of all params that have one."""

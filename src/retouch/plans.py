@@ -7,7 +7,7 @@ code.
 
 Examples
 --------
->>> from retouch.plan import Plan
+>>> from retouch.plans import Plan
 >>> p = Plan.from_dict({"steps": [{"op": "brightness", "amount": 0.2}]})
 >>> p.to_dict()
 {'steps': [{'op': 'brightness', 'amount': 0.2, 'region': None, 'params': {}}]}
