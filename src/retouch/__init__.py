@@ -14,6 +14,8 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "apply": "retouch.api",
+    "edit": "retouch.api",
+    "plan": "retouch.planner",
     "Plan": "retouch.plans",
     "Step": "retouch.plans",
     "plan_schema": "retouch.plans",
@@ -26,6 +28,11 @@ _LAZY = {
     "denoise": "retouch.ops.restore",
     "auto_enhance": "retouch.enhance",
     "region_mask": "retouch.regions",
+    "describe": "retouch.understand",
+    "answer": "retouch.understand",
+    "read_text": "retouch.reading",
+    "restore": "retouch.restoration",
+    "detect_scratches": "retouch.scratches",
 }
 
 __all__ = ["InputError", "PlanError", "PlanValidationError", "RetouchError", "__version__", *_LAZY]

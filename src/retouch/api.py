@@ -63,3 +63,55 @@ def apply(
     True
     """
     return run_plan(image, as_plan(plan), mask=mask, progress=progress, max_pixels=max_pixels)
+
+
+def edit(
+    image: Any,
+    instruction: str | Plan | dict[str, Any] | list[Any],
+    *,
+    planner: str = "default",
+    mask: Any = None,
+    progress: Progress | None = None,
+    max_pixels: int | None = None,
+) -> Result:
+    """Plan an instruction (or take a ready plan) and run it on an image.
+
+    Parameters
+    ----------
+    image : path, bytes, PIL.Image, ndarray or Picture
+        RGB, RGBA, L or LA; uint8, uint16 or float in [0, 1]. Never modified.
+    instruction : str, Plan, dict or list
+        Plain-language text ("too dark, and blur the background"), or a plan.
+    planner : str
+        Which planner reads text (see :func:`retouch.plan`).
+    mask, progress, max_pixels
+        As for :func:`apply`.
+
+    Returns
+    -------
+    Result
+        ``.plan`` is the plan as run; ``.report["instruction"]`` the text.
+
+    Raises
+    ------
+    PlanError
+        When the text maps to no image operation.
+
+    Examples
+    --------
+    >>> import numpy as np, retouch
+    >>> img = np.full((8, 8, 3), 100, np.uint8)
+    >>> out = retouch.edit(img, "make it brighter")
+    >>> int(out.array[0, 0, 0]) > 100
+    True
+    """
+    if isinstance(instruction, str) and not instruction.lstrip().startswith(("{", "[")):
+        from retouch.planner import plan as make_plan
+
+        steps = make_plan(instruction, planner=planner)
+    else:
+        steps = as_plan(instruction)
+    result = run_plan(image, steps, mask=mask, progress=progress, max_pixels=max_pixels)
+    if isinstance(instruction, str):
+        result.report["instruction"] = instruction
+    return result

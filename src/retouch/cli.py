@@ -175,6 +175,43 @@ def auto_command(
     _write_result(result, output, quality=quality, in_place=False, report=report, as_json=as_json)
 
 
+@app.command("restore")
+def restore_command(
+    image: ImageArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the result.")],
+    strength: Annotated[
+        float, typer.Option("--strength", min=0.0, max=1.0, help="1 is the full repair, 0 none.")
+    ] = 1.0,
+    quality: Quality = 92,
+    report: ReportPath = None,
+    max_pixels: MaxPixels = 200_000_000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Restore an old photo: scratches, dust, grain, faded tones and colour; write the result.
+
+    Each action is printed with the measurement that called for it, before
+    and after; the plan that ran (in --report, or with --json) replays with
+    `retouch apply`.
+    """
+    from retouch.restoration import restore
+
+    _check_output(image, output, in_place=False, offers_in_place=False)
+    bar = ProgressBar()
+    try:
+        result = restore(_image_source(image), strength=strength, max_pixels=max_pixels, progress=bar)
+    finally:
+        bar.close()
+    if not as_json:
+        for action in result.report["actions"]:
+            if "skipped" in action:
+                typer.echo(f"  {action['op']:<18} skipped: {action['skipped']}")
+                continue
+            before, after = action["before"], action["after"]
+            change = ", ".join(f"{k} {before[k]:.4g} -> {after[k]:.4g}" for k in before if k in after)
+            typer.echo(f"  {action['op']:<18} {action['why']} ({change})")
+    _write_result(result, output, quality=quality, in_place=False, report=report, as_json=as_json)
+
+
 @app.command("ops")
 def ops_command(as_json: JsonFlag = False) -> None:
     """List every operation with its amount range, params and description."""
@@ -214,29 +251,12 @@ def ops_command(as_json: JsonFlag = False) -> None:
             typer.echo(f"  {'':<16} params: {', '.join(p.name for p in s.params)}")
 
 
-def _exif_summary(exif: bytes | None) -> dict[str, Any]:
-    if not exif:
-        return {}
-    from PIL import ExifTags, Image
-
-    tags = Image.Exif()
-    tags.load(exif)
-    wanted = ("Make", "Model", "DateTime", "Software", "Artist")
-    summary = {ExifTags.TAGS.get(k, k): v for k, v in tags.items() if ExifTags.TAGS.get(k) in wanted}
-    detail = tags.get_ifd(ExifTags.IFD.Exif)
-    for key in ("ExposureTime", "FNumber", "ISOSpeedRatings", "FocalLength", "LensModel", "DateTimeOriginal"):
-        tag = next((k for k, v in ExifTags.TAGS.items() if v == key), None)
-        if tag in detail:
-            value = detail[tag]
-            summary[key] = float(value) if hasattr(value, "numerator") else value
-    return {k: (v.strip("\x00 ") if isinstance(v, str) else v) for k, v in summary.items()}
-
-
 @app.command("info")
 def info_command(image: ImageArg, max_pixels: MaxPixels = 200_000_000, as_json: JsonFlag = False) -> None:
     """Show size, mode, bit depth, EXIF and measurements of IMAGE."""
     from retouch.analyze import measure
     from retouch.io import load_image
+    from retouch.understand import exif_summary
 
     picture = load_image(_image_source(image), max_pixels=max_pixels)
     info = {
@@ -250,7 +270,7 @@ def info_command(image: ImageArg, max_pixels: MaxPixels = 200_000_000, as_json: 
         "format": picture.format,
         "mode": picture.mode,
         "icc_profile": bool(picture.icc_profile),
-        "exif": _exif_summary(picture.exif),
+        "exif": exif_summary(picture.exif),
         "measurements": measure(picture.pixels),
         "notes": picture.notes,
     }
@@ -269,8 +289,22 @@ def info_command(image: ImageArg, max_pixels: MaxPixels = 200_000_000, as_json: 
             typer.echo(f"{key:<18} {value}")
 
 
+def _echo_plan(plan: Any) -> None:
+    """Print a plan as numbered lines, each with the words it came from."""
+    typer.echo("Plan:")
+    for number, step in enumerate(plan.steps, start=1):
+        source = f"   <- {step.source!r}" if step.source else ""
+        confidence = f" ({step.confidence:.2f})" if step.confidence is not None else ""
+        typer.echo(f"  {number}. {step.describe()}{source}{confidence}")
+
+
 @app.command("plan")
 def plan_command(
+    instruction: Annotated[
+        str | None, typer.Argument(help='What to do, e.g. "too dark, and blur the background".')
+    ] = None,
+    planner: Annotated[str, typer.Option("--planner", help="default (offline) or openai.")] = "default",
+    as_json: JsonFlag = False,
     schema: Annotated[
         bool, typer.Option("--schema", help="Print the Plan's JSON schema (from the op registry).")
     ] = False,
@@ -278,7 +312,10 @@ def plan_command(
         Path | None, typer.Option("--check", help="Validate a plan file and print its steps.")
     ] = None,
 ) -> None:
-    """Work with plans: print the JSON schema, or check a plan file."""
+    """Turn an instruction into a plan and print it (nothing runs); or print the schema, or check a file.
+
+    Save the --json output to a file and run it with `retouch apply IMAGE plan.json -o OUT`.
+    """
     from retouch.plans import Plan, plan_schema
 
     if schema:
@@ -286,8 +323,178 @@ def plan_command(
     elif check is not None:
         for line in Plan.load(check).describe():
             typer.echo(line)
+    elif instruction is not None:
+        from retouch.planner import plan
+
+        steps = plan(instruction, planner=planner)
+        if as_json:
+            _echo_json(steps.to_dict())
+        else:
+            _echo_plan(steps)
     else:
-        raise InputError("nothing to do: pass --schema or --check PLAN.json")
+        raise InputError('nothing to do: give an instruction (retouch plan "make it brighter"), --schema or --check')
+
+
+@app.command("edit")
+def edit_command(
+    image: ImageArg,
+    instruction: Annotated[str, typer.Argument(help='What to do, e.g. "warm it up and sharpen a bit".')],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write the result.")] = None,
+    planner: Annotated[str, typer.Option("--planner", help="default (offline) or openai.")] = "default",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, run nothing.")] = False,
+    mask: Annotated[
+        Path | None, typer.Option("--mask", help="Mask image for steps whose region is 'mask'.")
+    ] = None,
+    quality: Quality = 92,
+    report: ReportPath = None,
+    max_pixels: MaxPixels = 200_000_000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Plan INSTRUCTION, show the plan, run it on IMAGE and write the result.
+
+    Answers to questions ("how many faces?") are printed; the image is then
+    written only if -o is given.
+    """
+    from retouch.api import edit
+    from retouch.planner import plan
+
+    steps = plan(instruction, planner=planner)
+    if not as_json:
+        _echo_plan(steps)
+    if dry_run:
+        if as_json:
+            _echo_json(steps.to_dict())
+        return
+    if output is not None:
+        _check_output(image, output, in_place=False, offers_in_place=False)
+    from retouch.ops.registry import ANALYSIS, get_spec
+
+    if output is None and not all(get_spec(s.op).kind == ANALYSIS for s in steps.steps):
+        raise InputError("missing -o OUT: where should the edited image go?")
+    bar = ProgressBar()
+    try:
+        result = edit(_image_source(image), steps, mask=mask, progress=bar, max_pixels=max_pixels)
+    finally:
+        bar.close()
+    result.report["instruction"] = instruction
+    answers = result.report.get("analysis", [])
+    if output is None:
+        _echo_json(answers) if as_json else _echo_answers(answers)
+        return
+    if not as_json:
+        _echo_answers(answers)
+    _write_result(result, output, quality=quality, in_place=False, report=report, as_json=as_json)
+
+
+def _echo_answers(answers: list[dict[str, Any]]) -> None:
+    for answer in answers:
+        result = answer["result"]
+        text = result.get("summary") or result.get("answer") if isinstance(result, dict) else None
+        typer.echo(f"{answer['op']}: {text or json.dumps(result, ensure_ascii=False, default=str)}")
+
+
+@app.command("mask")
+def mask_command(
+    image: ImageArg,
+    region: Annotated[
+        str, typer.Argument(help="Region name: faces, people, background, sky, shadows, color:red, ...")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the mask (grey PNG).")],
+    overlay: Annotated[
+        bool, typer.Option("--overlay", help="Write the image with the region tinted instead of the mask.")
+    ] = False,
+    max_pixels: MaxPixels = 200_000_000,
+) -> None:
+    """Write the soft mask that a region name selects in IMAGE (white = selected)."""
+    import numpy as np
+
+    from retouch.io import Picture, load_image, save_image
+    from retouch.regions import region_mask
+
+    _check_output(image, output, in_place=False, offers_in_place=False)
+    picture = load_image(_image_source(image), max_pixels=max_pixels)
+    mask = region_mask(picture, region)
+    if overlay:
+        from retouch.analyze import to_rgb_float
+
+        # Selected pixels turn towards magenta, a colour seldom dominant in photos.
+        weight = 0.55 * mask[..., None]
+        tinted = to_rgb_float(picture.pixels) * (1 - weight) + np.float32([1.0, 0.0, 0.8]) * weight
+        written = save_image(Picture(tinted.astype(np.float32), None), output)
+    else:
+        written = save_image(Picture(mask[..., None], None), output)
+    typer.echo(f"Wrote {written}: '{region}' covers {100 * float(mask.mean()):.1f} % of the image")
+
+
+@app.command("faces")
+def faces_command(
+    image: ImageArg,
+    min_score: Annotated[
+        float, typer.Option("--min-score", min=0.05, max=0.99, help="Drop faces less certain than this.")
+    ] = 0.5,
+    max_pixels: MaxPixels = 200_000_000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Find the faces in IMAGE and print their boxes and scores."""
+    from retouch.faces import detect_faces
+    from retouch.io import load_image
+
+    faces = detect_faces(load_image(_image_source(image), max_pixels=max_pixels), min_score=min_score)
+    if as_json:
+        _echo_json({"faces": faces, "count": len(faces)})
+        return
+    typer.echo(f"{len(faces)} face{'' if len(faces) == 1 else 's'}")
+    for number, face in enumerate(faces, 1):
+        x, y, w, h = face["box"]
+        typer.echo(f"  {number}. x={x} y={y} {w}x{h} px, score {face['score']:.2f}")
+
+
+@app.command("describe")
+def describe_command(
+    image: ImageArg,
+    question: Annotated[
+        str | None, typer.Option("--question", "-q", help="A question to answer, e.g. 'is it blurry?'.")
+    ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option("--backend", help="Add a caption from a vision model: openai or transformers."),
+    ] = None,
+    model_dir: Annotated[
+        Path | None, typer.Option("--model-dir", help="Captioning model folder (transformers backend).")
+    ] = None,
+    no_text: Annotated[bool, typer.Option("--no-text", help="Skip reading text (faster).")] = False,
+    max_pixels: MaxPixels = 200_000_000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Describe IMAGE: content, faces, text, exposure, colour, noise, blur, quality, EXIF."""
+    from retouch.io import load_image
+    from retouch.understand import describe
+
+    picture = load_image(_image_source(image), max_pixels=max_pixels)
+    report = describe(picture, read=not no_text, backend=backend, question=question, model_dir=model_dir)
+    if as_json:
+        _echo_json(report)
+        return
+    if question:
+        typer.echo(report["answer"])
+        return
+    typer.echo(report["summary"])
+
+
+@app.command("ocr")
+def ocr_command(image: ImageArg, max_pixels: MaxPixels = 200_000_000, as_json: JsonFlag = False) -> None:
+    """Read the text in IMAGE, line by line (with boxes and confidence in --json)."""
+    from retouch.io import load_image
+    from retouch.reading import read_text
+
+    lines = read_text(load_image(_image_source(image), max_pixels=max_pixels))
+    if as_json:
+        _echo_json({"lines": lines})
+        return
+    if not lines:
+        typer.echo("(no text found)")
+    for line in lines:
+        typer.echo(line["text"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,8 +14,6 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
-from scipy.interpolate import PchipInterpolator
-from scipy.optimize import brentq
 
 from retouch.analyze import grey_edge
 from retouch.colorspace import LUMA_WEIGHTS, linear_to_srgb, lookup, luma, srgb_to_linear
@@ -243,6 +241,8 @@ def _contrast_steepness(slope: float) -> float:
     """Solve ``u / tanh(u) = slope`` for ``u >= 0`` (mid-slope of the normalised sigmoid)."""
     if slope - 1.0 < 1e-9:
         return math.sqrt(3.0 * max(slope - 1.0, 0.0))  # u / tanh(u) ~ 1 + u**2 / 3
+    from scipy.optimize import brentq  # scipy's submodules load slowly; only curves need them
+
     return brentq(lambda u: u / math.tanh(u) - slope, 1e-6, 50.0, xtol=1e-12)
 
 
@@ -520,6 +520,8 @@ def curves(
     ky = np.clip(np.array([knots[k] for k in kx]), 0.0, 1.0)
     if np.array_equal(kx, ky):
         return x
+    from scipy.interpolate import PchipInterpolator
+
     return np.clip(PchipInterpolator(kx, ky)(x), 0.0, 1.0)
 
 

@@ -1,0 +1,486 @@
+"""Chinese instructions: a bilingual lexicon of editing vocabulary glosses them into English.
+
+The sentence-embedding model that ships offline (all-MiniLM-L6-v2) knows
+English only: Chinese characters tokenise to ``[UNK]``. A lexicon of the
+words people use to edit photos in Chinese (tones, colours, regions,
+directions, degrees, numbers, clause joiners) turns an instruction into an
+English gloss that the same rules and embeddings then plan. Longest match
+wins; characters the lexicon doesn't know are dropped, so an instruction
+about something else glosses to nothing and is refused.
+
+Examples
+--------
+>>> gloss("把天空调暗一点")
+'the sky darken a bit'
+>>> gloss("让图片更鲜艳，然后顺时针旋转90度")
+'more vibrant , then clockwise rotate 90 degrees'
+"""
+
+from __future__ import annotations
+
+import re
+
+# (Chinese, English). Order does not matter: matching is longest-first.
+LEXICON: tuple[tuple[str, str], ...] = (
+    # clause joiners and punctuation
+    ("，", ","),
+    ("、", ","),
+    ("；", ";"),
+    ("。", "."),
+    ("！", "."),
+    ("？", "?"),
+    ("：", ":"),
+    ("然后", ", then"),
+    ("接着", ", then"),
+    ("之后", ", then"),
+    ("再", ", then"),
+    ("并且", " and "),
+    ("同时", " and "),
+    ("并", " and "),
+    ("还要", " and "),
+    ("另外", " and "),
+    ("但是", " but "),
+    ("但", " but "),
+    ("不过", " but "),
+    ("和", " and "),
+    ("以及", " and "),
+    ("最后", ", then"),
+    # fillers: dropped
+    ("请", ""),
+    ("帮我", ""),
+    ("帮忙", ""),
+    ("麻烦", ""),
+    ("给我", ""),
+    ("我想", ""),
+    ("我要", ""),
+    ("想要", ""),
+    ("能不能", "can you"),
+    ("可以", ""),
+    ("一下", ""),
+    ("这张图片", "it"),
+    ("这张照片", "it"),
+    ("这张图", "it"),
+    ("这张", "it"),
+    ("图片", "it"),
+    ("照片", "the photo"),
+    ("图像", "it"),
+    ("相片", "the photo"),
+    ("画面", "it"),
+    ("把", ""),
+    ("将", ""),
+    ("让", ""),
+    ("使", ""),
+    ("弄", ""),
+    ("得", ""),
+    ("的", " "),
+    ("地", ""),
+    ("了", ""),
+    ("吧", ""),
+    ("呀", ""),
+    ("啊", ""),
+    ("哦", ""),
+    ("整体", ""),
+    ("整个", ""),
+    ("稍微", "slightly "),
+    # intensity
+    ("一点点", " a little"),
+    ("一点", " a bit"),
+    ("一些", " a bit"),
+    ("有点", "a bit "),
+    ("有些", "a bit "),
+    ("略微", "slightly "),
+    ("轻微", "slightly "),
+    ("微微", "slightly "),
+    ("稍稍", "slightly "),
+    ("适当", "slightly "),
+    ("很多", " a lot"),
+    ("大幅", "a lot "),
+    ("非常", "very "),
+    ("特别", "very "),
+    ("明显", "a lot "),
+    ("大大", "a lot "),
+    ("强烈", "strongly "),
+    ("太", "too "),
+    ("过于", "too "),
+    ("不够", " not enough"),
+    ("更加", "more "),
+    ("更", "more "),
+    ("多一点", "more"),
+    ("少一点", "less"),
+    # direction verbs
+    ("增加", "increase "),
+    ("提高", "increase "),
+    ("加强", "increase "),
+    ("增强", "increase "),
+    ("提升", "increase "),
+    ("加大", "increase "),
+    ("加", "add "),
+    ("降低", "reduce "),
+    ("减少", "reduce "),
+    ("减弱", "reduce "),
+    ("减小", "reduce "),
+    ("降", "reduce "),
+    ("减", "reduce "),
+    ("去掉", "remove "),
+    ("去除", "remove "),
+    ("消除", "remove "),
+    ("移除", "remove "),
+    ("删掉", "erase "),
+    ("删除", "delete "),
+    ("抹掉", "erase "),
+    ("擦除", "erase "),
+    ("清除", "remove "),
+    ("修掉", "remove "),
+    ("不要", "don't "),
+    ("别", "don't "),
+    ("不", "not "),
+    ("保持", "keep "),
+    ("保留", "keep "),
+    ("只", "only "),
+    # tone
+    ("提亮", "brighten"),
+    ("调亮", "brighten"),
+    ("变亮", "brighten"),
+    ("亮一点", "brighter"),
+    ("亮一些", "brighter"),
+    ("更亮", "brighter"),
+    ("太暗", "too dark"),
+    ("偏暗", "too dark"),
+    ("太亮", "too bright"),
+    ("偏亮", "too bright"),
+    ("调暗", "darken"),
+    ("变暗", "darken"),
+    ("压暗", "darken"),
+    ("暗一点", "darker"),
+    ("暗一些", "darker"),
+    ("亮度", "brightness"),
+    ("亮", "bright"),
+    ("暗", "dark"),
+    ("曝光不足", "underexposed"),
+    ("曝光过度", "overexposed"),
+    ("欠曝", "underexposed"),
+    ("过曝", "overexposed"),
+    ("曝光", "exposure"),
+    ("档", " stop"),
+    ("对比度", "contrast"),
+    ("对比", "contrast"),
+    ("反差", "contrast"),
+    ("发灰", "washed out"),
+    ("灰蒙蒙", "washed out"),
+    ("平淡", "flat"),
+    ("阴影", "shadows"),
+    ("暗部", "shadows"),
+    ("高光", "highlights"),
+    ("亮部", "highlights"),
+    ("清晰度", "clarity"),
+    ("质感", "clarity"),
+    ("去雾", "dehaze"),
+    ("雾霾", "haze"),
+    ("雾", "haze"),
+    ("伽马", "gamma"),
+    ("色阶", "levels"),
+    ("曲线", "curves"),
+    # colour
+    ("鲜艳", "saturated"),
+    ("艳丽", "saturated"),
+    ("自然饱和度", "vibrance"),
+    ("饱和度", "saturation"),
+    ("饱和", "saturated"),
+    ("色彩", "colors"),
+    ("颜色", "colors"),
+    ("暖色调", "warmer"),
+    ("冷色调", "cooler"),
+    ("暖色", "warmer"),
+    ("冷色", "cooler"),
+    ("暖一点", "warmer"),
+    ("冷一点", "cooler"),
+    ("暖", "warm"),
+    ("冷", "cool"),
+    ("色温", "temperature"),
+    ("偏黄", "too yellow"),
+    ("偏蓝", "too blue"),
+    ("偏绿", "too green"),
+    ("偏红", "too red"),
+    ("偏色", "color cast"),
+    ("色偏", "color cast"),
+    ("白平衡", "white balance"),
+    ("色调", "tint"),
+    ("色相", "hue"),
+    ("黑白", "black-and-white"),
+    ("灰度", "grayscale"),
+    ("去色", "desaturate"),
+    ("褪色", "faded"),
+    ("泛黄", "yellowed"),
+    ("复古", "vintage"),
+    ("怀旧", "sepia"),
+    ("棕褐色", "sepia"),
+    ("老照片", "old photo"),
+    ("旧照片", "old photo"),
+    ("老相片", "old photo"),
+    ("红色", "the reds"),
+    ("绿色", "the greens"),
+    ("蓝色", "the blues"),
+    ("黄色", "the yellows"),
+    ("洋红", "magenta"),
+    ("品红", "magenta"),
+    ("绿", "green"),
+    # detail
+    ("降噪", "denoise"),
+    ("去噪", "denoise"),
+    ("先", ""),
+    ("修一下", "fix it"),
+    ("修", "fix "),
+    ("调淡", "tone down"),
+    ("淡", "less intense"),
+    ("糊", "blurry"),
+    ("噪点", "noise"),
+    ("噪声", "noise"),
+    ("颗粒感", "grain"),
+    ("颗粒", "grain"),
+    ("锐化", "sharpen"),
+    ("锐利", "sharper"),
+    ("清晰", "sharper"),
+    ("清楚", "sharper"),
+    ("模糊不清", "blurry"),
+    ("去模糊", "deblur"),
+    ("对焦", "focus"),
+    ("失焦", "out of focus"),
+    ("虚焦", "out of focus"),
+    ("手抖", "camera shake"),
+    ("背景虚化", "blur the background"),
+    ("虚化背景", "blur the background"),
+    ("虚化", "blur"),
+    ("模糊", "blur"),
+    ("景深", "depth of field"),
+    ("马赛克", "mosaic"),
+    ("像素化", "pixelate"),
+    ("打码", "pixelate"),
+    # geometry
+    ("顺时针", "clockwise "),
+    ("逆时针", "counterclockwise "),
+    ("向左", "to the left "),
+    ("向右", "to the right "),
+    ("旋转", "rotate "),
+    ("转成", "make it "),
+    ("转为", "make it "),
+    ("转换成", "make it "),
+    ("变成", "make it "),
+    ("改成", "make it "),
+    ("做成", "make it "),
+    ("转", "rotate "),
+    ("度", " degrees "),
+    ("拉直", "straighten"),
+    ("摆正", "straighten"),
+    ("地平线", "horizon"),
+    ("歪", "crooked"),
+    ("水平翻转", "flip horizontally"),
+    ("垂直翻转", "flip vertically"),
+    ("上下翻转", "flip vertically"),
+    ("左右翻转", "flip horizontally"),
+    ("镜像", "mirror"),
+    ("翻转", "flip"),
+    ("裁剪成", "crop to "),
+    ("裁剪为", "crop to "),
+    ("裁切", "crop"),
+    ("裁剪", "crop"),
+    ("剪裁", "crop"),
+    ("方形", "square"),
+    ("正方形", "square"),
+    ("宽屏", "widescreen"),
+    ("缩小", "make it smaller"),
+    ("调整大小", "resize"),
+    ("尺寸", "size"),
+    ("宽度", "width"),
+    ("宽", " wide"),
+    ("高度", "height"),
+    ("像素", " px"),
+    ("放大", "upscale"),
+    ("超分辨率", "super resolution"),
+    ("分辨率", "resolution"),
+    ("两倍", "2x"),
+    ("四倍", "4x"),
+    ("倍", "x"),
+    ("一半", "half size"),
+    # look
+    ("素描", "pencil sketch"),
+    ("铅笔画", "pencil sketch"),
+    ("彩铅", "colored pencil drawing"),
+    ("卡通", "cartoon"),
+    ("漫画", "comic"),
+    ("动漫", "cartoon"),
+    ("油画", "oil painting"),
+    ("水彩", "watercolor painting"),
+    ("风格", " style"),
+    ("效果", " effect"),
+    ("晕影", "vignette"),
+    ("暗角", "vignette"),
+    ("四角", "corners"),
+    ("边角", "corners"),
+    # repair
+    ("修复", "restore"),
+    ("修补", "repair"),
+    ("还原", "restore"),
+    ("划痕", "scratches"),
+    ("刮痕", "scratches"),
+    ("裂痕", "cracks"),
+    ("折痕", "creases"),
+    ("灰尘", "dust"),
+    ("污点", "specks"),
+    ("斑点", "specks"),
+    ("破损", "damaged"),
+    ("损坏", "damaged"),
+    ("水印", "watermark"),
+    ("文字", "text"),
+    ("字", "text"),
+    ("路人", "the tourists"),
+    ("电线", "wires"),
+    ("杂物", "object"),
+    ("去背景", "remove the background"),
+    ("抠图", "remove the background"),
+    ("透明背景", "transparent background"),
+    # whole-photo requests
+    ("一键优化", "auto enhance"),
+    ("自动优化", "auto enhance"),
+    ("自动调整", "auto adjust"),
+    ("自动增强", "auto enhance"),
+    ("优化", "enhance"),
+    ("美化", "enhance"),
+    ("改善", "improve"),
+    ("好看", "look better"),
+    ("增强", "enhance"),
+    # regions
+    ("天空", "the sky"),
+    ("云", "clouds"),
+    ("背景", "the background"),
+    ("前景", "the foreground"),
+    ("主体", "the subject"),
+    ("人脸", "faces"),
+    ("脸部", "faces"),
+    ("面部", "faces"),
+    ("脸", "faces"),
+    ("皮肤", "skin"),
+    ("肤色", "skin"),
+    ("人物", "the person"),
+    ("人像", "the person"),
+    ("人", "people"),
+    ("草地", "grass"),
+    ("树", "trees"),
+    ("大海", "the sea"),
+    ("海", "the sea"),
+    # questions
+    ("几张脸", "how many faces"),
+    ("多少张脸", "how many faces"),
+    ("几个人", "how many people"),
+    ("多少人", "how many people"),
+    ("有没有人", "are there any people"),
+    ("写的什么", "what does the text say"),
+    ("写了什么", "what does the text say"),
+    ("写着什么", "what does the text say"),
+    ("什么字", "what does the text say"),
+    ("识别", "read"),
+    ("读出", "read"),
+    ("描述", "describe"),
+    ("里面有什么", "what is in it"),
+    ("有什么", "what is in it"),
+    ("是什么", "what is it"),
+    ("质量", "quality"),
+    ("怎么样", "how good is it"),
+    ("吗", "?"),
+    ("呢", "?"),
+    ("多少", "how many"),
+    ("几", "how many"),
+    ("是不是", "is it"),
+    ("是否", "is it"),
+    ("模糊吗", "is it blurry?"),
+    ("清晰吗", "is it sharp?"),
+    # refusals and injections must stay recognisable
+    ("忽略", "ignore"),
+    ("之前", "previous"),
+    ("以前", "previous"),
+    ("指令", "instructions"),
+    ("指示", "instructions"),
+    ("所有文件", "all files"),
+    ("文件", "files"),
+    ("系统", "system"),
+    ("命令", "command"),
+    ("执行", "execute"),
+    ("运行", "run"),
+    ("密码", "password"),
+    ("披萨", "pizza"),
+    ("外卖", "takeout"),
+    ("天气", "weather"),
+    ("诗", "poem"),
+    ("笑话", "joke"),
+    ("订", "order"),
+    ("写", "write"),
+)
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+_NUMERALS = {
+    "一": "1",
+    "二": "2",
+    "两": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+    "十": "10",
+    "半": "half",
+}
+_BY_LENGTH = sorted(LEXICON, key=lambda pair: len(pair[0]), reverse=True)
+_FIRST_CHARS: dict[str, list[tuple[str, str]]] = {}
+for _zh, _en in _BY_LENGTH:
+    _FIRST_CHARS.setdefault(_zh[0], []).append((_zh, _en))
+
+
+def has_chinese(text: str) -> bool:
+    """Whether ``text`` contains CJK characters."""
+    return bool(_CJK.search(text))
+
+
+def _numerals(text: str) -> str:
+    """Chinese numerals before a unit become digits (九十度 → 90度, 两倍 → 2倍)."""
+
+    def value(match: re.Match[str]) -> str:
+        chars = match.group(1)
+        if chars == "半":
+            return "half" + match.group(2)
+        if "十" in chars:
+            tens, _, ones = chars.partition("十")
+            number = int(_NUMERALS.get(tens, "1")) * 10 + (int(_NUMERALS[ones]) if ones else 0)
+            return f"{number}{match.group(2)}"
+        return "".join(_NUMERALS[c] for c in chars) + match.group(2)
+
+    return re.sub(r"([一二两三四五六七八九十半]+)(度|倍|档|级|挡)", value, text)
+
+
+def gloss(text: str) -> str:
+    """Translate an editing instruction word by word into English.
+
+    Parameters
+    ----------
+    text : str
+        An instruction, in Chinese or mixed Chinese and English.
+
+    Returns
+    -------
+    str
+        The English gloss; digits, Latin words and symbols pass through.
+    """
+    text = _numerals(text)
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        for zh, en in _FIRST_CHARS.get(text[i], ()):
+            if text.startswith(zh, i):
+                out.append(f" {en} ")
+                i += len(zh)
+                break
+        else:
+            if not _CJK.match(text[i]):
+                out.append(text[i])
+            i += 1
+    return re.sub(r"\s+", " ", "".join(out)).strip()
