@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from retouch.errors import PlanError
-from retouch.ops.registry import OpSpec, all_specs
+from retouch.ops.registry import MACRO, OpSpec, all_specs
 from retouch.planner import lexicon as lx
 from retouch.planner import quantities as qty
 from retouch.planner.chinese import gloss, has_chinese
@@ -45,6 +45,7 @@ class Clause:
     core: str = ""
     region: str | None = None
     question: bool = False
+    asks: bool = False
     diagnosis: bool = False
     refers_back: bool = False
 
@@ -109,6 +110,8 @@ def normalise(text: str) -> str:
     text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     if has_chinese(text):
         text = gloss(text)
+        # Chinese puts the verb last ("把文字去掉"): bring it to the front of its clause.
+        text = re.sub(lx.TRAILING_VERB, r"\2 \1\3", text)
     for pattern, replacement in lx.REWRITES:
         text = re.sub(pattern, replacement, text)
     return re.sub(r"\s+", " ", text).strip()
@@ -121,17 +124,32 @@ def split_clauses(text: str) -> list[str]:
 
 
 def _region(text: str) -> tuple[str | None, str]:
-    """The region a clause names, and the clause without it."""
+    """The region a clause names, and the clause without it.
+
+    Of several regions, one named as a place ("in the background") yields to
+    the target ("erase the people in the background").
+    """
     names = "|".join(lx.COLOURS.values())
     match = re.search(lx.COLOUR_REGION.format(names=names), text)
     if match and not re.search(r"\b(too|more|less|make it|it's|its|is)\s+" + re.escape(match.group(2)), text):
         colour = next(c for c, p in lx.COLOURS.items() if re.fullmatch(p, match.group(2)))
         return f"color:{colour}", (text[: match.start()] + " " + text[match.end() :]).strip()
-    for pattern, name in lx.REGIONS:
-        match = re.search(pattern, text)
-        if match:
-            return name, re.sub(r"\s+", " ", text[: match.start()] + " " + text[match.end() :]).strip()
-    return None, text
+    found = [(m, name) for pattern, name in lx.REGIONS if (m := re.search(pattern, text))]
+    if not found:
+        return None, text
+    targets = [(m, n) for m, n in found if not re.search(lx.LOCATIVE, text[: m.start()])] or found
+    # "the tourists ... background": the background is where they are, not what to act on.
+    targets.sort(key=lambda pair: pair[1] in ("background", "foreground"))
+    match, name = targets[0]
+    places = [(m, n) for m, n in found if n not in ("shadows", "highlights")]
+    if name in ("shadows", "highlights") and places:
+        # "recover the highlights in the sky": the tonal words name the op, the place is the region.
+        match, name = places[0]
+        return name, re.sub(r"\s+", " ", text.replace(match.group(0), " ", 1)).strip()
+    for other, _ in found:
+        text = text.replace(other.group(0), " ", 1) if other is not match else text
+    text = text.replace(match.group(0), " ", 1)
+    return name, re.sub(r"\s+", " ", text).strip()
 
 
 def _scale(text: str) -> float:
@@ -189,6 +207,8 @@ def _merge(readings: list[Reading]) -> list[Reading]:
             or (a.diagnosis and not b.diagnosis and b.refers_back and _same_axis(last, reading))
             or (b.diagnosis and b.refers_back and b.region is None)
         )
+        if reading.spec is None and last.spec is not None and reading.clause.region is None:
+            linked = True
         if regions_fit and linked and (last.spec is not None or reading.spec is not None):
             merged[-1] = _join(last, reading)
             continue
@@ -196,6 +216,14 @@ def _merge(readings: list[Reading]) -> list[Reading]:
             b.region = a.region
         merged.append(reading)
     return merged
+
+
+def _keyword(index: _Index, name: str, clause: Clause) -> bool:
+    """Whether the clause names op ``name`` outright (questions read whole, edits without region words)."""
+    pattern = index.keywords.get(name)
+    if pattern is None:
+        return False
+    return bool(pattern.search(clause.text if name in lx.WHOLE_CLAUSE_KEYWORDS else clause.core))
 
 
 def _same_axis(a: Reading, b: Reading) -> bool:
@@ -241,11 +269,16 @@ class EmbeddedPlanner:
     ['brightness', 'temperature']
     """
 
+    def __init__(self) -> None:
+        self._files: dict[str, str] = {}
+
     def plan(self, text: str) -> Plan:
         """Turn an instruction into a Plan; raise :class:`PlanError` when nothing maps."""
         if not isinstance(text, str) or not text.strip():
             raise PlanError("the instruction is empty: say what to do, e.g. 'make it brighter'")
         normal = normalise(text)
+        # File names keep their case: the lower-cased clause finds them, the original spells them.
+        self._files = {f.lower(): f for f in re.findall(lx.FILE_NAME, text, flags=re.IGNORECASE)}
         if re.search(lx.INJECTION, normal) or re.search(lx.INJECTION, text.lower()):
             raise PlanError(
                 "that is not an image edit: Retouch only edits, restores and describes images and never "
@@ -287,9 +320,7 @@ class EmbeddedPlanner:
         text = re.sub(lx.POLITE_PREFIX, "", raw).strip()
         if not text or re.search(lx.NEGATION, text):
             return None
-        question = bool(re.search(lx.QUESTION, text)) and not re.match(
-            r"^(make|can|could|would|please)\b", text
-        )
+        asks = bool(re.search(lx.QUESTION_MARK, text)) and text == raw.strip()
         region, core = _region(text)
         core = re.sub(lx.PRONOUNS, " ", core)
         core = re.sub(r"\s+", " ", core).strip(" ,.?!")
@@ -297,7 +328,8 @@ class EmbeddedPlanner:
             text=text,
             core=core,
             region=region,
-            question=question,
+            question=bool(re.search(lx.QUESTION, text)),
+            asks=asks,
             diagnosis=bool(re.search(lx.DIAGNOSIS, text)),
             refers_back=bool(re.search(lx.REFERS_BACK, text)),
         )
@@ -309,26 +341,39 @@ class EmbeddedPlanner:
         best = np.full(len(index.names), -1.0, np.float32)
         np.maximum.at(best, index.example_ops, similarity)
         for number, name in enumerate(index.names):
-            pattern = index.keywords.get(name)
-            if pattern is not None and pattern.search(clause.core):
+            if _keyword(index, name, clause):
                 best[number] += KEYWORD_BONUS
         return best, float((index.off_topic @ vector).max())
 
     def _choose(self, clause: Clause, index: _Index, source: str) -> Reading:
         scores, off_topic = self._scores(clause, index)
         understanding = [i for i, n in enumerate(index.names) if n in lx.UNDERSTANDING_OPS]
+        if clause.asks and not clause.question:
+            # "blurry?" asks; "make it warmer?" is an edit with a question mark.
+            clause.question = not re.match(lx.IMPERATIVE, clause.text)
         if clause.question and understanding:
             allowed = np.full(len(index.names), False)
             allowed[understanding] = True
             scores = np.where(allowed, scores, -1.0)
         else:
             scores[understanding] -= KEYWORD_BONUS
+        hits = [i for i, n in enumerate(index.names) if _keyword(index, n, clause) and scores[i] > 0]
+        if len(hits) > 1 and any(index.specs[index.names[i]].kind != MACRO for i in hits):
+            # A named repair beats the macro that would include it ("the scratches on this old print").
+            for i in hits:
+                if index.specs[index.names[i]].kind == MACRO:
+                    scores[i] -= KEYWORD_BONUS
+        hits = [i for i in hits if scores[i] > 0]
+        if hits:
+            # Words that name an op outright decide among themselves; meaning only breaks ties.
+            named = np.full(len(index.names), False)
+            named[hits] = True
+            scores = np.where(named, scores, np.minimum(scores, scores[hits].min() - 1e-3))
         order = np.argsort(scores)[::-1]
         suggestions = [index.names[i] for i in order[:3]]
         name = index.names[int(order[0])]
         confidence = float(min(scores[order[0]], 1.0))
-        pattern = index.keywords.get(name)
-        keyword = pattern is not None and bool(pattern.search(clause.core))
+        keyword = _keyword(index, name, clause)
         if (
             clause.region
             and clause.region.startswith("color:")
@@ -344,12 +389,12 @@ class EmbeddedPlanner:
             if not set(others) - {"brightness", "exposure", "sharpen", "contrast", clause.region}:
                 name, keyword, confidence = clause.region, True, max(confidence, MIN_SIMILARITY)
         chosen: OpSpec | None = index.specs[name]
-        if (
-            (not keyword
-            and (confidence < MIN_SIMILARITY or off_topic > confidence))
-            or confidence < MIN_CONFIDENCE
-        ):
+        weak = not keyword and (confidence < MIN_SIMILARITY or off_topic > confidence)
+        if weak or confidence < MIN_CONFIDENCE:
             chosen = None
+            if clause.question and "describe" in index.specs and re.search(lx.IMAGE_WORDS, clause.text):
+                # Any other question about the picture is what describe answers.
+                chosen, confidence = index.specs["describe"], max(confidence, MIN_CONFIDENCE)
         return Reading(clause, chosen, confidence, keyword, suggestions, source)
 
     # -- building the step --------------------------------------------------------------------
@@ -363,6 +408,10 @@ class EmbeddedPlanner:
             spec = _index().specs[op]
         params: dict[str, Any] = {}
         amount = self._amount(spec, clause, params)
+        for param in spec.params:
+            named = re.search(lx.FILE_NAME, clause.text)
+            if param.type == "path" and named:
+                params[param.name] = self._files.get(named.group(0), named.group(0))
         implied = params.pop("region", None)
         if region is None and spec.regional:
             if spec.requires_region or (spec.name in _MASKABLE and re.search(lx.OBJECTS, clause.text)):

@@ -18,7 +18,7 @@ OP_KEYWORDS: dict[str, str] = {
     "brightness": r"\bbright(en|er|ness)?\b|\blighten|\blighter\b|\bdarken|\bdarker\b|\b(too |so )?dark\b"
     r"|\bdim(mer)?\b|\bluminos",
     "exposure": r"expos|\bstops?\b|\bev\b",
-    "contrast": r"contrast|\bflat\b|\bpunch|\bharsh|\bmuddy\b",
+    "contrast": r"contrast|\bflat\b|\bpunch|\bharsh|\bmuddy\b|washed[- ]out",
     "saturation": r"saturat|colou?rful|\bcolou?rs? (pop|more intense|stronger|richer|weaker)|\bmute"
     r"|(less|more|reduce|increase|boost|kill|too much|some|extra) colou?r|dull colou?rs|colou?rs? (are|look|seem)"
     r" (dull|washed|flat|muted|faded|bland|lifeless|weak)",
@@ -47,11 +47,14 @@ OP_KEYWORDS: dict[str, str] = {
     "rotate": r"rotat|\bturn (it|the (photo|picture|image))|straighten|\btilt|\blevel\b|crooked|sideways"
     r"|clockwise|horizon",
     "flip": r"\bflip|\bmirror",
-    "stylize": r"sketch|pencil|cartoon|comic|\boil\b|paint|watercolou?r|drawing|drawn|anime",
+    "stylize": r"sketch|pencil|cartoon|comic|\boil\b|painting|painterly|\bpaint (it|this|me)|painted look"
+    r"|look painted|watercolou?r|drawing|drawn|anime",
     "vignette": r"vignett|\bcorners\b",
-    "inpaint": r"\berase|\binpaint|fill (in )?(the )?(hole|gap|missing|masked)|\bremove (the |this |that )?"
+    "inpaint": r"\berase|\binpaint|fill (in )?(the )?(hole|gap|missing|masked|area|region|spot|selection|"
+    r"part)|\b(remov\w*|get rid of|take out|delete|clean up) (the |this |that |these |those |all |any )?(\w+ ){0,3}"
     r"(person|people|object|thing|man|woman|guy|girl|car|sign|watermark|logo|text|photobomber|tourists?|"
-    r"power ?lines?|wires?|blemish|pimple|spots?|stain)",
+    r"power ?lines?|wires?|blemish|pimple|spots?|stain|trash|bin|can|pole|cable|bottle|cup|plate|tattoo|"
+    r"graffiti|crane|scaffolding|caption|words|writing|lettering|strangers?|bystanders?|passers?-?by|crowd)",
     "remove_scratches": r"scratch|crease|\bcracks?\b|\btears?\b|lines? (across|over|on) the",
     "remove_dust": r"\bdust|specks?\b|speckles",
     "restore_old_photo": r"\bold (photo|picture|scan|print|image)|restor|damaged|\bfaded (photo|print|scan)"
@@ -64,7 +67,8 @@ OP_KEYWORDS: dict[str, str] = {
     r"|dark|bright|in focus)|\bexposed\b\?",
     "detect_faces": r"how many (faces|people|persons)|\bfaces?\b.*\?|find (the |all )?faces|detect faces"
     r"|anyone|anybody|\bare there (any )?(people|faces)",
-    "ocr": r"\bread\b|\bsays?\b|\bwritten\b|\btext\b|\bsign\b|\bocr\b|\bwords?\b|\bcaption says",
+    "ocr": r"\bread\b|\bsays?\b|\bwritten\b|\btext\b|\bsign\b|\bocr\b|\bwords?\b|\bcaption says|extract"
+    r"|transcribe|\bwriting\b|lettering",
     "generate": r"\bgenerate|\bdraw me|\bcreate (an? )?(image|picture)",
     "texture": r"seamless|tileable|\btexture from",
 }
@@ -131,6 +135,10 @@ AXIS_GROUPS = {
     "vibrance": "colour",
 }
 
+# Prepositions that make a region a place rather than the target ("erase the
+# people in the background" acts on the people).
+LOCATIVE = r"\b(in|on|at|from|into|behind|near|across|over)( the| my| this)?\s*$"
+
 # Adjectives that describe the picture. Said of the picture ("too dark", "it
 # looks dim", "way too orange") they ask for the opposite; the axes list every
 # word with its own meaning ("dark" is -1), so the planner flips these.
@@ -173,7 +181,7 @@ REGIONS: tuple[tuple[str, str], ...] = (
     (r"\b(the |her |his |their |my |our |all )?(faces?|skin|complexion)\b", "faces"),
     (
         r"\b(the |that |this )?(person|people|man|woman|guy|girl|boy|kids?|child|children|model|couple|portrait"
-        r" subject)\b|\b(him|her)\b",
+        r" subject|photobombers?|tourists?|passers?-?by|bystanders?|strangers?|crowd)\b|\b(him|her)\b",
         "people",
     ),
     (r"\b(the |any |all )?(text|writing|words|lettering|caption|watermark)\b", "text"),
@@ -255,17 +263,40 @@ MODIFIER_ONLY = (
 # Polite or framing words that carry no meaning for the plan.
 POLITE_PREFIX = (
     r"^(?:(?:hey|hi|hello|ok|okay|so|um+|well|yo)[, ]+)?(?:please |pls |plz |kindly )?"
-    r"(?:(?:can|could|would|will) you(?: please| pls)?|i(?:'d| would) like (?:you )?to|i want (?:you )?to"
+    r"(?:(?:can|could|would|will)(?: you| u)?(?: please| pls)?|can i|could i|i(?:'d| would) like (?:you )?to|i want (?:you )?to"
     r"|i need (?:you )?to|help me|let's|let us|go ahead and|try to|try and|i wanna|you should|we should"
     r"|i'd love (?:you )?to|can we|could we|would you mind)?\s*(?:please |pls )?"
 )
 
 # Questions about the image are answered by understanding ops, not edits.
 QUESTION = (
-    r"^(what|what's|whats|how|is|are|does|do|did|who|which|where|why|when|was|were|any|tell me|describe"
-    r"|count|read|identify|list|check|show me|give me a description)\b|\?\s*$"
+    r"^(what|what's|whats|how|is|are|does|did|who|which|where|why|when|was|were|any|tell me|describe"
+    r"|count|identify|show me|give me a description|do (you|i|we|they|these|those)|can you (see|tell|read|find|"
+    r"count|describe|spot))\b"
+)
+# A question mark makes a question unless the words ask for an edit ("can you lighten it?").
+QUESTION_MARK = r"\?\s*$"
+# Words that keep a question about *the image* (answered by describe) apart from off-topic ones.
+IMAGE_WORDS = (
+    r"\b(image|photo|picture|pic|shot|it|this|resolution|size|big|camera|lens|taken|colou?rs?|cast|exposure|exposed"
+    r"|blurry|blur|noisy|noise|sharp|focus|dark|bright|quality|faces?|people|text|horizon|tilted|straight|iso"
+    r"|megapixels?|dimensions|format|shadows|highlights|contrast|saturat)\b"
 )
 UNDERSTANDING_OPS = ("describe", "detect_faces", "ocr")
+# Ops whose naming words include region words ("remove the text", "what does the sign say").
+WHOLE_CLAUSE_KEYWORDS = (*UNDERSTANDING_OPS, "inpaint", "remove_background")
+# A file the user names ("match the colours to ref.jpg").
+FILE_NAME = r"(?<![\w/.~-])[\w./~-]+\.(?:jpe?g|png|tiff?|webp|bmp|gif|heic)\b"
+
+# A glossed Chinese clause that ends in its verb.
+TRAILING_VERB = r"([^,;.?]+?)\s+(remove|erase|delete|restore|repair|fix)\s*([,;.?]|$)"
+
+# An edit asked with a question mark ("make it warmer?") starts with a verb.
+IMPERATIVE = (
+    r"^(make|turn|add|remove|increase|reduce|decrease|boost|lower|raise|brighten|darken|lighten|sharpen|blur"
+    r"|crop|rotate|flip|resize|fix|give|put|apply|convert|change|set|bring|lift|pull|push|warm|cool|erase|clean"
+    r"|get rid|enhance|improve|restore|straighten|desaturate|saturate|mute|tone|knock|open|recover)\b"
+)
 
 # Requests that try to make the program do something other than edit images.
 INJECTION = (
