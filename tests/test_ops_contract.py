@@ -118,6 +118,11 @@ def test_every_pixel_op_keeps_alpha_and_dtype(spec, photo, reference):
     rgba = np.dstack([photo, np.full(photo.shape[:2], 77, np.uint8)]).astype(np.uint16) * 257
     params = {"levels": {"black": 0.1}}.get(spec.name, required_params(spec.name, reference))
     step = {"op": spec.name, "params": params}
-    out = retouch.apply(rgba, {"steps": [step]}).array
+    mask = None
+    if spec.requires_region:
+        mask = np.zeros(photo.shape[:2], np.uint8)
+        mask[20:30, 20:30] = 255
+        step["region"] = "mask"
+    out = retouch.apply(rgba, {"steps": [step]}, mask=mask).array
     assert out.dtype == np.uint16 and out.shape == rgba.shape
     assert np.all(out[..., 3] == 77 * 257)

@@ -388,6 +388,9 @@ class EmbeddedPlanner:
             others = [n for n, p in index.keywords.items() if p.search(clause.core)]
             if not set(others) - {"brightness", "exposure", "sharpen", "contrast", clause.region}:
                 name, keyword, confidence = clause.region, True, max(confidence, MIN_SIMILARITY)
+        if clause.region == name:
+            # The tonal region became the op: it no longer restricts it, nor a later "it".
+            clause.region = None
         chosen: OpSpec | None = index.specs[name]
         weak = not keyword and (confidence < MIN_SIMILARITY or off_topic > confidence)
         if weak or confidence < MIN_CONFIDENCE:
@@ -403,9 +406,9 @@ class EmbeddedPlanner:
         spec, clause = reading.spec, reading.clause
         assert spec is not None
         region = clause.region if spec.regional else None
-        op, region = self._tonal_region(spec.name, region)
-        if op != spec.name:
-            spec = _index().specs[op]
+        if region in ("shadows", "highlights") and spec.name in ("brightness", "exposure"):
+            # "brighten them" after "the noise in the shadows" is the shadows op.
+            spec, region = _index().specs[region], None
         params: dict[str, Any] = {}
         amount = self._amount(spec, clause, params)
         for param in spec.params:
@@ -421,15 +424,6 @@ class EmbeddedPlanner:
         return Step(
             spec.name, amount, region, params, source=reading.source, confidence=round(reading.confidence, 3)
         )
-
-    @staticmethod
-    def _tonal_region(op: str, region: str | None) -> tuple[str, str | None]:
-        """ "brighten the shadows" is the shadows op, not brightness on the shadows region."""
-        if region in ("shadows", "highlights") and op in ("brightness", "exposure"):
-            return region, None
-        if region == op:
-            return op, None
-        return op, region
 
     def _amount(self, spec: OpSpec, clause: Clause, params: dict[str, Any]) -> float | None:
         """Amount and params from numbers, direction and intensity words."""

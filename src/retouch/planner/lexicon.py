@@ -38,8 +38,9 @@ OP_KEYWORDS: dict[str, str] = {
     "color_transfer": r"reference|match the (colou?rs?|look|grade|grading)|colou?r grad",
     "denoise": r"nois|grain|\biso\b|denois",
     "sharpen": r"sharp|crisp|unsharp|\bdetails?\b|definition",
-    "deblur": r"deblur|unblur|\bblurry\b|out of focus|camera shake|shaky|motion blur|\bsoft focus\b",
-    "blur": r"\bblur|bokeh|depth of field|\bdof\b|portrait mode",
+    "deblur": r"deblur|unblur|\bblurry\b|(is|looks?|it's|its|seems?|got|slightly|bit|little|totally|completely|was|"
+    r"came out) out of focus|camera shake|shaky|(fix|remove|reduce|undo|correct) (the )?motion blur|\bsoft focus\b",
+    "blur": r"\bblur(?!ry)|bokeh|depth of field|\bdof\b|portrait mode|(make|put|throw|go) .{0,25}out of focus",
     "pixelate": r"pixel(ate|ated|ize|ise|iz|is)|mosaic|censor|blocky|8-bit",
     "crop": r"\bcrop|\btrim|\bcut off|aspect|\breframe|\b\d{1,2}\s*:\s*\d{1,2}\b",
     "resize": r"resiz|\bshrink|downsiz|downscal|\bsmaller\b|\bscale (it )?(down|to)|dimensions|\d\s*px\b",

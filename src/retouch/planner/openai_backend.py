@@ -49,7 +49,7 @@ _HOW_TO_CONFIGURE = (
     "llama.cpp) and RETOUCH_LLM_MODEL, or put base_url and model in ~/.config/retouch/llm.toml"
 )
 _EXAMPLES_PER_OP = 2
-_MAX_REPLY_TOKENS = 512
+_MAX_REPLY_TOKENS = 384
 _ERROR_BODY_CHARS = 200
 
 
@@ -163,42 +163,42 @@ def op_catalogue() -> str:
     lines = [_describe_op(spec) for spec in all_specs()]
     regions = ", ".join(REGION_NAMES)
     lines.append(
-        f"Regions: null (whole image), {regions}, color:<name> (e.g. color:red), "
-        "mask (a mask the user paints)."
+        f"Regions: null (whole image), {regions}, color:<name> (e.g. color:red); "
+        "mask is a mask the user paints, for things no other region names."
     )
     return "\n".join(lines)
 
 
 def _describe_op(spec: OpSpec) -> str:
-    head = f"- {spec.name}: {spec.description}"
-    parts = [head]
+    # One line per op keeps the catalogue small enough for 4k-token local models.
+    parts = [f"- {spec.name}: {spec.description}"]
     if spec.amount is None:
-        parts.append("  amount: null")
+        parts.append("amount null")
     else:
         a = spec.amount
+        neutral = f"neutral {a.neutral:g}, " if a.neutral else ""
         unit = f"; {a.unit}" if a.unit else ""
-        parts.append(
-            f"  amount: {a.minimum:g}..{a.maximum:g}, neutral {a.neutral:g}, default {a.default:g}{unit}"
-        )
+        parts.append(f"amount {a.minimum:g}..{a.maximum:g} ({neutral}default {a.default:g}{unit})")
     if spec.params:
-        parts.append("  params: " + "; ".join(_describe_param(p) for p in spec.params))
+        parts.append("params " + ", ".join(_describe_param(p) for p in spec.params))
     if not spec.regional:
-        parts.append("  region: always null")
+        parts.append("whole image only")
     if spec.examples:
-        parts.append("  e.g. " + " | ".join(f'"{e}"' for e in spec.examples[:_EXAMPLES_PER_OP]))
-    return "\n".join(parts)
+        parts.append("e.g. " + "; ".join(f'"{e}"' for e in spec.examples[:_EXAMPLES_PER_OP]))
+    return " | ".join(parts)
 
 
 def _describe_param(param: Param) -> str:
     kind = "|".join(param.choices) if param.choices else param.type
-    return f"{param.name} ({kind})"
+    return f"{param.name}: {kind}"
 
 
 _RULES = """You turn a photo-editing request into a JSON plan for the Retouch editor.
 Reply with JSON only: {"steps": [{"op": ..., "amount": ..., "region": ..., "params": {...}}, ...]}.
 - One step per requested change, in the order the user asked; nothing the user did not ask for.
 - op must be one of the ops below. amount is a number in the op's range, or null for its default;
-  above the op's neutral value means more / brighter / warmer / lifted, below it the opposite.
+  above the op's neutral value (0 unless stated) means more / brighter / warmer / lifted,
+  below it the opposite.
 - region is null for the whole image, or one of the region names below.
 - Questions about the image use describe, detect_faces or ocr.
 - If the request is not about editing or understanding this image (chat, other tasks, commands,
@@ -228,8 +228,23 @@ def build_messages(text: str) -> list[dict[str, str]]:
     ]
 
 
-def response_format() -> dict[str, Any]:
-    """The ``response_format`` that constrains the reply to the Plan's JSON schema."""
+def response_format(kind: str = "json_schema") -> dict[str, Any]:
+    """The ``response_format`` that constrains the reply to the Plan's JSON schema.
+
+    Parameters
+    ----------
+    kind : {"json_schema", "json_object"}
+        ``json_schema`` is OpenAI's form (OpenAI, Ollama, vLLM, LM Studio,
+        llama.cpp's own server); ``json_object`` with a ``schema`` is the form
+        llama-cpp-python's server accepts. The planner sends the first and
+        falls back to the second when a server rejects it.
+
+    Returns
+    -------
+    dict
+    """
+    if kind == "json_object":
+        return {"type": "json_object", "schema": plan_schema()}
     return {"type": "json_schema", "json_schema": {"name": "retouch_plan", "schema": plan_schema()}}
 
 
@@ -278,9 +293,9 @@ def plan_with_llm(text: str, *, config: LLMConfig | None = None, client: httpx.C
 
 
 def _plan(text: str, config: LLMConfig, client: httpx.Client) -> Plan:
-    model = config.model or _first_model(config, client)
+    chat = _Chat(config, client, config.model or _first_model(config, client))
     messages = build_messages(text)
-    reply = _chat(config, client, model, messages)
+    reply = chat.ask(messages)
     try:
         plan = _parse_plan(reply)
     except PlanValidationError as first_error:
@@ -293,7 +308,7 @@ def _plan(text: str, config: LLMConfig, client: httpx.Client) -> Plan:
                 "Reply again with only the corrected JSON plan.",
             },
         ]
-        reply = _chat(config, client, model, messages)
+        reply = chat.ask(messages)
         try:
             plan = _parse_plan(reply)
         except PlanValidationError as exc:
@@ -340,11 +355,7 @@ def _request(config: LLMConfig, client: httpx.Client, method: str, path: str, **
             f"start the server or {_HOW_TO_CONFIGURE}"
         ) from None
     if response.status_code >= 400:
-        hint = "; check RETOUCH_LLM_API_KEY" if response.status_code in (401, 403) else ""
-        raise PlanError(
-            f"the LLM server at {config.base_url} answered HTTP {response.status_code} to {path}: "
-            f"{response.text[:_ERROR_BODY_CHARS].strip()}{hint}"
-        )
+        raise _Refused(config, path, response.status_code, response.text)
     try:
         return response.json()
     except ValueError:
@@ -365,20 +376,48 @@ def _first_model(config: LLMConfig, client: httpx.Client) -> str:
         ) from None
 
 
-def _chat(config: LLMConfig, client: httpx.Client, model: str, messages: list[dict[str, str]]) -> str:
-    payload = {
-        "model": model,
-        "messages": messages,
-        "temperature": 0,
-        "max_tokens": _MAX_REPLY_TOKENS,
-        "response_format": response_format(),
-    }
-    data = _request(config, client, "POST", "chat/completions", json=payload)
-    try:
-        content = data["choices"][0]["message"]["content"]
-    except (KeyError, IndexError, TypeError):
-        raise PlanError(
-            f"the LLM server at {config.base_url} sent an answer that is not a chat completion: "
-            f"{str(data)[:_ERROR_BODY_CHARS]}"
-        ) from None
-    return content if isinstance(content, str) else ""
+class _Refused(PlanError):
+    """An HTTP error status from the server (kept apart so a rejected response_format can be retried)."""
+
+    def __init__(self, config: LLMConfig, path: str, status: int, body: str) -> None:
+        hint = "; check RETOUCH_LLM_API_KEY" if status in (401, 403) else ""
+        super().__init__(
+            f"the LLM server at {config.base_url} answered HTTP {status} to {path}: "
+            f"{body[:_ERROR_BODY_CHARS].strip()}{hint}"
+        )
+        self.body = body
+
+
+@dataclass
+class _Chat:
+    """One planning conversation; remembers which response_format the server accepted."""
+
+    config: LLMConfig
+    client: httpx.Client
+    model: str
+    format_kind: str = "json_schema"
+
+    def ask(self, messages: list[dict[str, str]]) -> str:
+        payload = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": 0,
+            "max_tokens": _MAX_REPLY_TOKENS,
+            "response_format": response_format(self.format_kind),
+        }
+        try:
+            data = _request(self.config, self.client, "POST", "chat/completions", json=payload)
+        except _Refused as exc:
+            if self.format_kind != "json_schema" or "response_format" not in exc.body:
+                raise
+            self.format_kind = "json_object"
+            payload["response_format"] = response_format(self.format_kind)
+            data = _request(self.config, self.client, "POST", "chat/completions", json=payload)
+        try:
+            content = data["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError):
+            raise PlanError(
+                f"the LLM server at {self.config.base_url} sent an answer that is not a chat completion: "
+                f"{str(data)[:_ERROR_BODY_CHARS]}"
+            ) from None
+        return content if isinstance(content, str) else ""
