@@ -228,3 +228,23 @@ def test_styles_look_the_same_at_any_size(astronaut: np.ndarray) -> None:
 def test_stylize_rejects_unknown_style(astronaut: np.ndarray) -> None:
     with pytest.raises(ValueError, match="style"):
         stylize(astronaut, 1.0, style="cubism")
+
+
+def test_grain_is_deterministic_and_spares_blacks_and_whites():
+    from retouch.ops.look import grain
+
+    ramp = np.tile(np.linspace(0, 1, 256, dtype=np.float32), (64, 1))
+    image = np.repeat(ramp[..., None], 3, axis=2)
+    out = grain(image, 0.8)
+    assert np.array_equal(out, grain(image, 0.8))
+    added = out - image
+    assert added[:, 120:136].std() > 0.03
+    assert np.abs(added[:, :2]).max() < 0.01 and np.abs(added[:, -2:]).max() < 0.01
+    assert np.allclose(added[..., 0], added[..., 2])
+
+
+def test_grain_planned_from_words():
+    import retouch
+
+    assert [s.op for s in retouch.plan("add some film grain").steps] == ["grain"]
+    assert [s.op for s in retouch.plan("reduce the grain").steps] == ["denoise"]

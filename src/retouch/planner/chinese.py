@@ -222,6 +222,9 @@ LEXICON: tuple[tuple[str, str], ...] = (
     ("蓝色", "the blues"),
     ("黄色", "the yellows"),
     ("洋红", "magenta"),
+    ("更蓝", "bluer"),
+    ("蓝", "blue"),
+    ("更绿", "greener"),
     ("品红", "magenta"),
     ("绿", "green"),
     # detail

@@ -301,6 +301,9 @@ class EmbeddedPlanner:
                     readings.append(Reading(clause, last.spec, last.confidence, last.keyword, [], raw))
                     clause.text = last.clause.text
                 continue
+            if readings and readings[-1].clause.diagnosis and not re.match(lx.IMPERATIVE, clause.text):
+                # "the shot is muddy and dark": a verbless clause after a diagnosis describes too.
+                clause.text, clause.diagnosis = f"it is {clause.text}", True
             readings.append(self._choose(clause, index, raw))
         readings = _merge(readings)
         steps = [self._build(r) for r in readings if r.spec is not None]
@@ -374,12 +377,8 @@ class EmbeddedPlanner:
         name = index.names[int(order[0])]
         confidence = float(min(scores[order[0]], 1.0))
         keyword = _keyword(index, name, clause)
-        if (
-            clause.region
-            and clause.region.startswith("color:")
-            and not keyword
-            and "saturation" in index.specs
-        ):
+        colour = clause.region[6:] if clause.region and clause.region.startswith("color:") else None
+        if colour and "saturation" in index.specs and (not keyword or re.search(rf"\b{colour}", clause.core)):
             # "make the greens pop", "tone down the oranges": a colour band's strength is its saturation.
             name, keyword = "saturation", True
         if clause.region in ("shadows", "highlights") and clause.region in index.specs:

@@ -20,10 +20,11 @@ OP_KEYWORDS: dict[str, str] = {
     "exposure": r"expos|\bstops?\b|\bev\b",
     "contrast": r"contrast|\bflat\b|\bpunch|\bharsh|\bmuddy\b|washed[- ]out",
     "saturation": r"saturat|colou?rful|\bcolou?rs? (pop|more intense|stronger|richer|weaker)|\bmute"
-    r"|(less|more|reduce|increase|boost|kill|too much|some|extra) colou?r|dull colou?rs|colou?rs? (are|look|seem)"
+    r"|(less|more|reduce|increase|boost|kill|too much|some|extra) colou?r|\bdull\b|dull colou?rs|colou?rs? (are|look|seem)"
     r" (dull|washed|flat|muted|faded|bland|lifeless|weak)",
     "vibrance": r"vibran|\bvivid",
-    "temperature": r"\bwarm|\bcool(er)?\b|\bcold(er)?\b|\bgolden\b|temperature|\btoo (blue|yellow|orange)\b",
+    "temperature": r"\bwarm|\bcool(er)?\b|\bcold(er)?\b|\bgolden\b|temperature|\btoo (blue|yellow|orange)\b|\bbluer\b"
+    r"|(more|less) (blue|yellow|orange)\b",
     "tint": r"\btint\b|magenta|\bgreen(ish)? (cast|tint)|\btoo (green|pink|purple)\b|\bgreener\b|\bpinker\b",
     "white_balance": r"white[- ]?balance|\bwb\b|colou?r cast|\bcast\b|neutral|colou?rs? (look |are )?off"
     r"|fix the colou?rs",
@@ -37,6 +38,8 @@ OP_KEYWORDS: dict[str, str] = {
     "sepia": r"sepia",
     "color_transfer": r"reference|match the (colou?rs?|look|grade|grading)|colou?r grad",
     "denoise": r"nois|grain|\biso\b|denois",
+    "grain": r"\b(add|adding|give( it)?|put|with|film|analog(ue)?|coarse|fine|subtle|heavy|some)\b.{0,15}\bgrain\b"
+    r"|shot on film|film look",
     "sharpen": r"sharp|crisp|unsharp|\bdetails?\b|definition",
     "deblur": r"deblur|unblur|\bblurry\b|(is|looks?|it's|its|seems?|got|slightly|bit|little|totally|completely|was|"
     r"came out) out of focus|camera shake|shaky|(fix|remove|reduce|undo|correct) (the )?motion blur|\bsoft focus\b",
@@ -90,13 +93,13 @@ SHADOWS_AXIS: dict[str, int] = {
     r"|inky|moody": -1,
 }
 HIGHLIGHTS_AXIS: dict[str, int] = {
-    r"bright(en|er)|lighten|\bboost|increase|\bmore\b|\bpop\b|\bup\b|\bplus\b|\bglow|\braise": 1,
+    r"bright(en|er)|lighten|\bboost|increase|\bmore\b|\bpop\b|\bup\b|\bplus\b|\bglow|\braise|whiten|whiter": 1,
     r"recover|tame|bring back|\bsave\b|rescue|\bdown\b|lower|reduce|decrease|\bless\b|\bpull|tone (it |them )?down"
     r"|knock|\bminus\b|negative|blown|overexposed|\bbright\b|clipp|\bdarken|\bdim\b|\bcut\b": -1,
 }
 WARM_AXIS: dict[str, int] = {
     r"warm|golden|\borange\b|\byellow(ish)?\b|amber|sunset|sunny|cozy|raise the temp|\bhot\b": 1,
-    r"cool|\bcold(er)?\b|\bblue\b|bluish|bluer|\bicy\b|winter|frosty|lower the temp": -1,
+    r"cool|\bcold(er)?\b|\bblue\b|bluish|bluer|more blue|\bicy\b|winter|frosty|lower the temp": -1,
 }
 TINT_AXIS: dict[str, int] = {
     r"magenta|pink|purple|rosy": 1,
