@@ -154,7 +154,9 @@ class _Working:
         if array.ndim == 2:
             array = array[..., None]
         self.pixels = np.ascontiguousarray(array[..., :colour_channels])
-        self.alpha = np.ascontiguousarray(array[..., colour_channels]) if self.alpha is not None else None
+        # A geometry op may add an alpha plane (remove_background) as well as carry one.
+        has_alpha = array.shape[2] > colour_channels
+        self.alpha = np.ascontiguousarray(array[..., colour_channels]) if has_alpha else None
 
 
 def _preview(pixels: np.ndarray) -> np.ndarray:

@@ -1,9 +1,10 @@
 """Plan with an OpenAI-compatible chat server (Ollama, llama.cpp, vLLM, LM Studio, OpenAI).
 
 The server only ever proposes a plan. Its reply is constrained to the Plan's
-JSON schema (``response_format`` of type ``json_schema``), parsed as data,
-validated against the op registry, and given one repair round in which the
-validation error is sent back. Nothing in a reply is executed.
+JSON schema (``response_format`` of type ``json_schema``; servers that reject
+that form, like llama-cpp-python's, get ``json_object`` with a ``schema``),
+parsed as data, validated against the op registry, and given one repair round
+in which the validation error is sent back. Nothing in a reply is executed.
 
 Configuration comes from a TOML file, overridden by environment variables:
 
