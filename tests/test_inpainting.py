@@ -1,0 +1,205 @@
+"""Inpainting: fill quality against a mean fill, texture in large holes, dtypes, bad input, CLI, op."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+from skimage import data
+from skimage.metrics import peak_signal_noise_ratio
+
+import retouch
+from retouch.cli import main
+from retouch.errors import InputError
+from retouch.inpainting import inpaint
+from retouch.ops.registry import PIXEL, get_spec
+
+
+def scratch_mask(shape: tuple[int, int], count: int = 12, seed: int = 0) -> np.ndarray:
+    """Random straight strokes 1-3 px wide."""
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(shape, np.uint8)
+    for _ in range(count):
+        start = rng.integers(0, shape[::-1])
+        end = rng.integers(0, shape[::-1])
+        cv2.line(mask, tuple(map(int, start)), tuple(map(int, end)), 1, int(rng.integers(1, 4)))
+    return mask.astype(bool)
+
+
+def blob_mask(shape: tuple[int, int], count: int = 15, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(shape, np.uint8)
+    for _ in range(count):
+        centre = tuple(map(int, rng.integers(0, shape[::-1])))
+        cv2.circle(mask, centre, int(rng.integers(3, 10)), 1, -1)
+    return mask.astype(bool)
+
+
+def mean_fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    out = image.copy()
+    out[mask] = image[~mask].mean(axis=0).astype(image.dtype)
+    return out
+
+
+def hole_psnr(truth: np.ndarray, out: np.ndarray, mask: np.ndarray) -> float:
+    return float(peak_signal_noise_ratio(truth[mask], out[mask], data_range=255))
+
+
+def texture_ratio(image: np.ndarray, mask: np.ndarray, ring: int = 16) -> float:
+    grey = image.astype(np.float32).mean(axis=2) if image.ndim == 3 else image.astype(np.float32)
+    gy, gx = np.gradient(grey)
+    magnitude = np.hypot(gx, gy)
+    around = ndimage.binary_dilation(mask, iterations=ring) & ~mask
+    return float(magnitude[mask].mean() / magnitude[around].mean())
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    return np.ascontiguousarray(data.astronaut()[100:356, 100:356])
+
+
+@pytest.mark.parametrize("make_mask", [scratch_mask, blob_mask])
+def test_fill_beats_a_mean_fill(astronaut: np.ndarray, make_mask) -> None:
+    mask = make_mask(astronaut.shape[:2])
+    out = inpaint(astronaut, mask)
+    assert np.array_equal(out[~mask], astronaut[~mask])
+    ours, mean = hole_psnr(astronaut, out, mask), hole_psnr(astronaut, mean_fill(astronaut, mask), mask)
+    assert ours > mean + 6.0, (ours, mean)
+
+
+def test_thin_fill_beats_opencv_telea(astronaut: np.ndarray) -> None:
+    mask = scratch_mask(astronaut.shape[:2])
+    telea = cv2.inpaint(astronaut, mask.astype(np.uint8), 3, cv2.INPAINT_TELEA)
+    assert hole_psnr(astronaut, inpaint(astronaut, mask), mask) > hole_psnr(astronaut, telea, mask)
+
+
+def test_large_square_keeps_texture() -> None:
+    photo = np.ascontiguousarray(data.grass()[:256, :256])
+    mask = np.zeros(photo.shape, bool)
+    mask[96:160, 96:160] = True
+    out = inpaint(photo, mask)
+    assert texture_ratio(out, mask) >= 0.8
+    # A diffusion fill of the same hole is far smoother: the test tells the two apart.
+    assert texture_ratio(cv2.inpaint(photo, mask.astype(np.uint8), 3, cv2.INPAINT_NS), mask) < 0.8
+    # Copied texture, not a shifted tone: the fill's mean matches its surroundings.
+    ring = ndimage.binary_dilation(mask, iterations=16) & ~mask
+    assert abs(float(out[mask].mean()) - float(photo[ring].mean())) < 10
+
+
+@pytest.mark.parametrize(
+    ("dtype", "channels"),
+    [(np.uint8, 0), (np.uint8, 4), (np.uint16, 3), (np.float32, 4), (np.float64, 1)],
+)
+def test_dtype_shape_and_alpha_are_kept(astronaut: np.ndarray, dtype: type, channels: int) -> None:
+    rgb = astronaut[:96, :96]
+    if channels == 0:
+        image = rgb.mean(axis=2).astype(np.uint8)
+    else:
+        alpha = np.full((*rgb.shape[:2], 1), 200, np.uint8)
+        image = {1: rgb[..., :1], 3: rgb, 4: np.concatenate([rgb, alpha], axis=2)}[channels]
+    if dtype == np.uint16:
+        image = image.astype(np.uint16) * 257
+    elif dtype in (np.float32, np.float64):
+        image = image.astype(dtype) / 255
+    mask = np.zeros(image.shape[:2], bool)
+    mask[40:46, 10:80] = True
+    mask[60:90, 50:80] = True
+    before = image.copy()
+    out = inpaint(image, mask)
+    assert out.shape == image.shape and out.dtype == image.dtype
+    assert np.array_equal(image, before), "the input was modified"
+    assert np.array_equal(out[~mask], image[~mask])
+    assert not np.array_equal(out[mask], image[mask])
+    if channels == 4:
+        assert np.allclose(out[mask][:, 3], image[0, 0, 3], atol=1e-3 * image[0, 0, 3])
+
+
+def test_empty_mask_returns_a_copy(astronaut: np.ndarray) -> None:
+    out = inpaint(astronaut, np.zeros(astronaut.shape[:2], np.uint8))
+    assert np.array_equal(out, astronaut) and out is not astronaut
+
+
+@pytest.mark.parametrize(
+    ("mask", "message"),
+    [
+        (np.ones((256, 256), bool), "nothing to copy from"),
+        (np.ones((100, 100), bool), "mask is 100x100 but the image is 256x256"),
+        (np.ones((256,), bool), "mask must be a 2-D array"),
+    ],
+)
+def test_bad_masks_raise(astronaut: np.ndarray, mask: np.ndarray, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        inpaint(astronaut, mask)
+
+
+def test_bad_image_and_method_raise(astronaut: np.ndarray) -> None:
+    mask = np.zeros(astronaut.shape[:2], bool)
+    with pytest.raises(InputError, match="unknown inpainting method"):
+        inpaint(astronaut, mask, method="magic")
+    with pytest.raises(InputError, match="image must be"):
+        inpaint(np.zeros((8, 8, 2), np.uint8), np.zeros((8, 8), bool))
+
+
+def test_public_api_is_the_function() -> None:
+    assert retouch.inpaint is inpaint
+
+
+def test_spec() -> None:
+    spec = get_spec("inpaint")
+    assert spec.kind == PIXEL and spec.uses_mask and spec.requires_region and spec.family == "repair"
+    assert 8 <= len(spec.examples) <= 15
+
+
+def test_op_through_apply_with_a_mask_region(astronaut: np.ndarray) -> None:
+    mask = np.zeros(astronaut.shape[:2], np.uint8)
+    cv2.line(mask, (20, 30), (230, 200), 255, 1)  # one pixel wide: must survive the region's feathering
+    mask[150:180, 40:70] = 255
+    damaged = astronaut.copy()
+    damaged[mask > 0] = 255
+    result = retouch.apply(damaged, {"steps": [{"op": "inpaint", "region": "mask"}]}, mask=mask)
+    out = result.array
+    assert out.shape == damaged.shape and out.dtype == damaged.dtype
+    hole = mask > 0
+    assert hole_psnr(astronaut, out, hole) > hole_psnr(astronaut, damaged, hole) + 10
+    far = ~ndimage.binary_dilation(hole, iterations=4)
+    assert np.array_equal(out[far], damaged[far])
+
+
+def test_op_without_region_is_refused(astronaut: np.ndarray) -> None:
+    with pytest.raises(InputError):
+        retouch.apply(astronaut, {"steps": [{"op": "inpaint"}]})
+
+
+def run(capsys, *args: object) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_round_trip_and_exit_codes(tmp_path, capsys, astronaut: np.ndarray) -> None:
+    photo, mask_path, out = tmp_path / "photo.png", tmp_path / "mask.png", tmp_path / "out.png"
+    Image.fromarray(astronaut).save(photo)
+    mask = scratch_mask(astronaut.shape[:2])
+    Image.fromarray((mask * 255).astype(np.uint8)).save(mask_path)
+    original = photo.read_bytes()
+
+    code, stdout, _ = run(capsys, "inpaint", photo, "--mask", mask_path, "-o", out)
+    assert code == 0 and "Wrote" in stdout
+    filled = np.asarray(Image.open(out))
+    assert np.array_equal(filled[~mask], astronaut[~mask])
+    assert hole_psnr(astronaut, filled, mask) > 20
+    assert photo.read_bytes() == original
+
+    small = tmp_path / "small.png"
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(small)
+    code, _, err = run(capsys, "inpaint", photo, "--mask", small, "-o", tmp_path / "x.png")
+    assert code == 2 and "mask is 10x10" in err
+    code, _, err = run(capsys, "inpaint", photo, "--mask", tmp_path / "missing.png", "-o", tmp_path / "x.png")
+    assert code == 2 and "missing.png" in err
+    code, _, _ = run(capsys, "inpaint", photo, "-o", tmp_path / "x.png")
+    assert code == 2
+    code, _, err = run(capsys, "inpaint", photo, "--mask", mask_path, "-o", photo)
+    assert code == 2 and photo.read_bytes() == original
+    assert not (tmp_path / "x.png").exists()
