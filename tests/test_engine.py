@@ -8,8 +8,8 @@ from PIL import Image
 from skimage import data
 
 import retouch
-from retouch.analyze import measure
-from retouch.engine import apply_point_ops, convert_dtype
+from retouch.analyze import convert_dtype, measure
+from retouch.engine import apply_point_ops
 from retouch.errors import InputError
 from retouch.plans import Plan, Step
 

@@ -209,3 +209,19 @@ def test_pixelate_block_size_grows_with_amount(astronaut: np.ndarray) -> None:
 
 def test_pixelate_block_one_is_identity(astronaut: np.ndarray) -> None:
     assert np.array_equal(detail.pixelate(astronaut, 0.5, block=1), astronaut)
+
+
+def test_regional_blur_does_not_bleed_the_subject_into_the_background():
+    from retouch.ops.detail import blur
+
+    image = np.zeros((96, 96, 3), np.uint8)
+    yy, xx = np.mgrid[:96, :96]
+    subject = (yy - 48) ** 2 + (xx - 48) ** 2 < 20**2
+    image[subject] = 255
+    image[::7] = np.where(subject[::7, :, None], 255, 60)  # background texture to blur away
+    background = (~subject).astype(np.float32)
+    out = blur(image, 1.0, sigma=6.0, mask=background)
+    ring = ~subject & ((yy - 48) ** 2 + (xx - 48) ** 2 < 24**2)
+    assert out[ring].max() < 60  # no white glow around the subject
+    assert np.array_equal(out[subject], image[subject])
+    assert out[~subject].std() < image[~subject].std() / 2

@@ -27,6 +27,10 @@ CROP_SIDE = 1024
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
 
 
+# The largest code value of each integer pixel type.
+MAX_VALUE = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
+
+
 def to_float(pixels: np.ndarray) -> np.ndarray:
     """uint8 / uint16 / float array → float32 in [0, 1] (a new array)."""
     if pixels.dtype == np.uint8:
@@ -34,6 +38,21 @@ def to_float(pixels: np.ndarray) -> np.ndarray:
     if pixels.dtype == np.uint16:
         return pixels.astype(np.float32) * np.float32(1 / 65535)
     return pixels.astype(np.float32, copy=True)
+
+
+def convert_dtype(array: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
+    """Convert between uint8, uint16 and float32 [0, 1], rounding to integers."""
+    dtype = np.dtype(dtype)
+    if array.dtype == dtype:
+        return array
+    if dtype == np.float32:
+        return to_float(array)
+    top = MAX_VALUE[dtype]
+    if array.dtype in MAX_VALUE:
+        # Exact integer rescale: 8 → 16 bits multiplies by 257.
+        wide = array.astype(np.uint32) * top + MAX_VALUE[array.dtype] // 2
+        return (wide // MAX_VALUE[array.dtype]).astype(dtype)
+    return np.rint(np.clip(array, 0.0, 1.0) * top).astype(dtype)
 
 
 def to_rgb_float(pixels: np.ndarray) -> np.ndarray:

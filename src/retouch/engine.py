@@ -23,7 +23,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from retouch.analyze import downscale, measure, to_float, to_rgb_float
+from retouch.analyze import MAX_VALUE, convert_dtype, downscale, measure, to_float, to_rgb_float
 from retouch.errors import InputError, PlanValidationError
 from retouch.io import Picture, load_image
 from retouch.ops.registry import ANALYSIS, GEOMETRY, MACRO, POINT, OpSpec, get_spec
@@ -33,23 +33,6 @@ from retouch.result import Result
 
 PREVIEW_SIDE = 256
 Progress = Callable[[int, int, str], None]
-
-_MAX_VALUE = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
-
-
-def convert_dtype(array: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
-    """Convert between uint8, uint16 and float32 [0, 1], rounding to integers."""
-    dtype = np.dtype(dtype)
-    if array.dtype == dtype:
-        return array
-    if dtype == np.float32:
-        return to_float(array)
-    top = _MAX_VALUE[dtype]
-    if array.dtype in _MAX_VALUE:
-        # Exact integer rescale: 8 → 16 bits multiplies by 257.
-        wide = array.astype(np.uint32) * top + _MAX_VALUE[array.dtype] // 2
-        return (wide // _MAX_VALUE[array.dtype]).astype(dtype)
-    return np.rint(np.clip(array, 0.0, 1.0) * top).astype(dtype)
 
 
 def compose_curves(steps: list[Step], values: np.ndarray, channels: int) -> np.ndarray:
@@ -90,7 +73,7 @@ def apply_point_ops(pixels: np.ndarray, steps: list[Step], *, in_place: bool = F
         cols = [compose_curves(steps, flat[:, c], channels) for c in range(channels)]
         out = np.stack([col if col.ndim == 1 else col[:, c] for c, col in enumerate(cols)], axis=1)
         return out.reshape(pixels.shape).astype(np.float32)
-    top = _MAX_VALUE[pixels.dtype]
+    top = MAX_VALUE[pixels.dtype]
     lut = np.rint(compose_curves(steps, np.arange(top + 1) / top, channels) * top).astype(pixels.dtype)
     if pixels.dtype == np.uint8:
         table = lut.reshape(256, 1, -1) if lut.ndim == 2 else lut.reshape(256, 1)
