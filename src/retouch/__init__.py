@@ -26,6 +26,7 @@ _LAZY = {
     "measure": "retouch.analyze",
     "estimate_noise": "retouch.analyze",
     "denoise": "retouch.ops.restore",
+    "inpaint": "retouch.inpainting",
     "auto_enhance": "retouch.enhance",
     "region_mask": "retouch.regions",
     "describe": "retouch.understand",

@@ -212,6 +212,46 @@ def restore_command(
     _write_result(result, output, quality=quality, in_place=False, report=report, as_json=as_json)
 
 
+@app.command("inpaint")
+def inpaint_command(
+    image: ImageArg,
+    mask: Annotated[
+        Path, typer.Option("--mask", help="Mask image of the same size: white (over half) = fill.")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the result.")],
+    method: Annotated[
+        str, typer.Option("--method", help="auto (per masked part), fast, or exemplar.")
+    ] = "auto",
+    quality: Quality = 92,
+    max_pixels: MaxPixels = 200_000_000,
+) -> None:
+    """Fill the masked parts of IMAGE from the rest of it and write the result."""
+    import numpy as np
+
+    from retouch.inpainting import inpaint
+    from retouch.io import load_image, save_image
+    from retouch.regions.user import mask_to_float
+
+    _check_output(image, output, in_place=False, offers_in_place=False)
+    picture = load_image(_image_source(image), max_pixels=max_pixels)
+    shape = picture.pixels.shape[:2]
+    drawn = load_image(mask, max_pixels=max_pixels)
+    if drawn.pixels.shape[:2] != shape:
+        raise InputError(
+            f"{mask}: mask is {drawn.width}x{drawn.height} but the image is {picture.width}x{picture.height}"
+        )
+    hole = mask_to_float(drawn, shape) > 0.5
+    stacked = picture.pixels if picture.alpha is None else np.dstack([picture.pixels, picture.alpha])
+    started = time.perf_counter()
+    filled = inpaint(stacked, hole, method=method)
+    channels = picture.pixels.shape[2]
+    alpha = None if picture.alpha is None else filled[..., channels]
+    written = save_image(picture.with_pixels(filled[..., :channels], alpha=alpha), output, quality=quality)
+    typer.echo(f"Wrote {written}: filled {int(hole.sum())} pixels in {time.perf_counter() - started:.2f} s")
+    for note in picture.notes:
+        typer.echo(f"  note: {note}")
+
+
 @app.command("ops")
 def ops_command(as_json: JsonFlag = False) -> None:
     """List every operation with its amount range, params and description."""
@@ -332,7 +372,9 @@ def plan_command(
         else:
             _echo_plan(steps)
     else:
-        raise InputError('nothing to do: give an instruction (retouch plan "make it brighter"), --schema or --check')
+        raise InputError(
+            'nothing to do: give an instruction (retouch plan "make it brighter"), --schema or --check'
+        )
 
 
 @app.command("edit")
@@ -495,6 +537,32 @@ def ocr_command(image: ImageArg, max_pixels: MaxPixels = 200_000_000, as_json: J
         typer.echo("(no text found)")
     for line in lines:
         typer.echo(line["text"])
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind; other than loopback needs a token.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8000,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Data directory (default ~/.local/share/retouch).")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", help="Require this token (Bearer header or ?token=).")
+    ] = None,
+    max_upload_mb: Annotated[
+        float, typer.Option("--max-upload-mb", min=0.001, help="Upload size cap in MB.")
+    ] = 50.0,
+    max_pixels: Annotated[
+        int, typer.Option("--max-pixels", min=1, help="Refuse images with more pixels than this.")
+    ] = 50_000_000,
+) -> None:
+    """Serve the web page and HTTP API (FastAPI + uvicorn; API docs at /docs)."""
+    from retouch.server.launch import serve
+
+    upload_bytes = int(max_upload_mb * 1e6)
+    serve(host, port, data, token, max_upload_bytes=upload_bytes, max_pixels=max_pixels, echo=typer.echo)
 
 
 def main(argv: list[str] | None = None) -> int:
