@@ -1,0 +1,472 @@
+"""Detection of scratches and dust on scanned prints.
+
+Scratches
+    A *line response* per pixel, orientation and polarity: the grey mean
+    along a 15 px segment minus the means along the two parallel segments
+    3 or 6 px to either side, the smaller of the two differences. A line
+    1-5 px wide differs from both sides the same way and scores its
+    contrast; an edge differs from one side only and scores nothing; grain
+    averages out along the segment. The best of 12 orientations counts.
+    Candidate pixels (response above a noise-relative threshold, and
+    differing from a 21 x 21 median background) are grouped into connected
+    components *within bands of similar orientation*, so a scratch stays
+    apart from the structure it crosses, and a component is kept when it
+    holds a strong seed and is
+
+    - long (:data:`MIN_SCRATCH_LENGTH`), thin (:data:`MAX_SCRATCH_WIDTH`)
+      and elongated (:data:`MIN_ELONGATION`, from the principal axes of
+      its pixels: a ring or a loop is not a scratch however thin);
+    - contrasty (:data:`MIN_MEAN_CONTRAST`) and *salient*: its response
+      outshines the mean response in a ring around it
+      (:data:`MIN_SALIENCE`), so lines inside fine texture (grass, hair,
+      fur, wood grain) are left alone;
+    - at the ends of the tonal range (:data:`MIN_TONE_RANK`), as flaked
+      emulsion (paper white) and dirt (black) are, unless it is starkly
+      salient (:data:`STARK_SALIENCE`).
+Dust
+    Specks are small (:data:`MAX_SPECK_SIDE`), compact components of strong
+    residual against the median background, salient against the residual
+    around them, reaching beyond the picture's own tonal range, and darker
+    (or brighter) than a ring of 8 points around them in *every* direction,
+    which rejects the corners of shapes.
+
+Thresholds follow the image's grain: they are set from the median and
+robust spread of each response. The line responses and the median run on
+horizontal strips; the component analysis works on label maps of the whole
+image (a few bytes per pixel), so a 24 MP scan fits in well under 4 GiB.
+
+Real thin structure that is bright or dark, long, straight and isolated
+(wires against the sky, the legs of a tripod, star-filter rays) is
+indistinguishable from a scratch by these cues and can be flagged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from retouch.analyze import _pixels, central_crop, estimate_noise_sigma, to_float
+from retouch.colorspace import luma
+from retouch.filters import map_strips, shrink
+
+BACKGROUND_SIZE = 21  # median window: a wide diagonal scratch must cover less than half of it
+SEGMENT_LENGTH = 15  # px averaged along a line
+ORIENTATIONS = 12
+# px from a line's centre to the background on each side: near for thin lines, far for wide ones.
+SIDE_OFFSETS = (3, 6)
+ORIENTATION_BANDS = 6  # components are joined only within a band of 30 degrees
+SEED_Z = 7.0  # seed threshold: median + SEED_Z robust spreads of the line response
+GROW_Z = 4.5  # candidate threshold, likewise
+MIN_CONTRAST = 0.06  # seeds respond at least this much (0-1 grey), whatever the grain
+VISIBLE_CHANGE = 0.03  # a pixel differs from its background by at least this (or twice the grain)
+MIN_SCRATCH_LENGTH = 30  # px, bounding-box diagonal
+MAX_SCRATCH_WIDTH = 7.0  # px, differing pixels per px of length
+MIN_ELONGATION = 5.0  # ratio of the principal standard deviations of a component's pixels
+MIN_MEAN_CONTRAST = 0.1  # mean line response of a component's differing pixels
+MIN_SALIENCE = 3.5  # a component's response over the mean response around it
+STARK_SALIENCE = 7.0  # above this, a line is damage whatever its tone
+MIN_TONE_RANK = 0.85  # fraction of the picture a bright line is brighter than (dark: darker)
+CLUTTER_RADIUS = 12  # px, reach of the surroundings a component is judged against
+MAX_SPECK_SIDE = 14  # px
+SPECK_Z = 5.0  # speck seed threshold, robust spreads of the smoothed residual
+MIN_SPECK_CONTRAST = 0.15  # a speck's peak against its background and its ring
+MIN_SPECK_SALIENCE = 6.0  # a speck's peak over the mean residual around it
+EXTREME_PERCENT = 1.0  # a speck reaches below this percentile of the background (or above 100 - it)
+FULL_RESOLUTION_PIXELS = 8_000_000  # larger images look for scratches at half size
+
+
+def grey_image(image: Any) -> np.ndarray:
+    """Luma of any image :func:`retouch.load_image` reads, float32 H x W in [0, 1]."""
+    pixels = _pixels(image)
+    return luma(to_float(pixels)) if pixels.shape[2] == 3 else to_float(pixels)[..., 0]
+
+
+def _line_kernels(length: int, count: int) -> list[np.ndarray]:
+    """Normalised anti-aliased line segments through the kernel centre, one per orientation."""
+    size = length | 1
+    kernels = []
+    for k in range(count):
+        kernel = np.zeros((size, size), np.float32)
+        angle = np.pi * k / count
+        dx, dy = np.cos(angle) * (length - 1) / 2, np.sin(angle) * (length - 1) / 2
+        c = (size - 1) / 2
+        # Sub-pixel end points (4 fractional bits) keep every orientation centred.
+        p0 = (round((c - dx) * 16), round((c - dy) * 16))
+        p1 = (round((c + dx) * 16), round((c + dy) * 16))
+        cv2.line(kernel, p0, p1, 1.0, 1, cv2.LINE_AA, 4)
+        kernels.append(kernel / kernel.sum())
+    return kernels
+
+
+_KERNELS = _line_kernels(SEGMENT_LENGTH, ORIENTATIONS)
+
+
+def residual(grey: np.ndarray) -> np.ndarray:
+    """Grey image minus its median background (float32); thin and small things stand out."""
+    levels = np.clip(grey * 255 + 0.5, 0, 255).astype(np.uint8)
+    background = cv2.medianBlur(levels, BACKGROUND_SIZE).astype(np.float32) * np.float32(1 / 255)
+    return grey - background
+
+
+def _line_responses(grey: np.ndarray) -> np.ndarray:
+    """Bright and dark line responses of a float grey image and their orientations, (H, W, 4) float32.
+
+    The response in one orientation is the mean along a segment minus the
+    means along the two parallel segments a few px to either side, the
+    smaller of the two differences: a line differs from both sides in the
+    same direction, an edge from one side only. The best orientation and
+    side distance count; channels 2 and 3 hold the index (0 to
+    ORIENTATIONS - 1) of the orientation that won for bright and for dark.
+    """
+    h, w = grey.shape
+    pad = max(SIDE_OFFSETS)
+    out = np.zeros((h, w, 4), np.float32)
+    bright, dark = np.zeros((h, w), np.float32), np.zeros((h, w), np.float32)
+    here_bright, here_dark = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
+    one_diff, other_diff = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
+    low, high, better = np.empty((h, w), np.float32), np.empty((h, w), np.float32), np.empty((h, w), bool)
+    for k, kernel in enumerate(_KERNELS):
+        centre = cv2.filter2D(grey, cv2.CV_32F, kernel, borderType=cv2.BORDER_REFLECT)
+        padded = cv2.copyMakeBorder(centre, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        angle = np.pi * k / ORIENTATIONS
+        here_bright.fill(0.0)
+        here_dark.fill(0.0)
+        for offset in SIDE_OFFSETS:
+            dx, dy = round(-np.sin(angle) * offset), round(np.cos(angle) * offset)
+            np.subtract(centre, padded[pad + dy : pad + dy + h, pad + dx : pad + dx + w], out=one_diff)
+            np.subtract(centre, padded[pad - dy : pad - dy + h, pad - dx : pad - dx + w], out=other_diff)
+            # Bright: the smaller of the two differences; dark: the smaller of their negatives.
+            np.minimum(one_diff, other_diff, out=low)
+            np.maximum(one_diff, other_diff, out=high)
+            np.maximum(here_bright, low, out=here_bright)
+            np.maximum(here_dark, np.negative(high, out=high), out=here_dark)
+        for polarity, here, best in ((0, here_bright, bright), (1, here_dark, dark)):
+            np.greater(here, best, out=better)
+            np.copyto(out[..., 2 + polarity], np.float32(k), where=better)
+            np.maximum(best, here, out=best)
+    out[..., 0], out[..., 1] = bright, dark
+    return out
+
+
+def _noise_floor(values: np.ndarray) -> tuple[float, float]:
+    """Median and robust spread (1.4826 MAD) of a response: what grain and texture give."""
+    sample = values.ravel()[:: max(1, values.size // 1_000_000)]
+    median = float(np.median(sample))
+    return median, max(1.4826 * float(np.median(np.abs(sample - median))), 1e-4)
+
+
+def _box_sums(integral: np.ndarray, stats: np.ndarray, margin: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sum of a map (from its integral image) over each component's box grown by ``margin``, and box areas."""
+    h, w = integral.shape[0] - 1, integral.shape[1] - 1
+    x0 = np.clip(stats[:, 0] - margin, 0, w)
+    y0 = np.clip(stats[:, 1] - margin, 0, h)
+    x1 = np.clip(stats[:, 0] + stats[:, 2] + margin, 0, w)
+    y1 = np.clip(stats[:, 1] + stats[:, 3] + margin, 0, h)
+    sums = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
+    return sums.astype(np.float64), ((x1 - x0) * (y1 - y0)).astype(np.float64)
+
+
+def _surroundings(labels: np.ndarray, count: int, response: np.ndarray) -> np.ndarray:
+    """Per component: the mean line response in a ring around it (4 to CLUTTER_RADIUS px off).
+
+    The ring comes from a grey-level dilation of the label map, so
+    neighbouring components share the ring where they meet. In a quiet area
+    it holds grain only; in fine texture (grass, hair, fabric) it holds the
+    texture's own lines, which a real line of that texture does not outshine.
+    """
+    lab = labels.astype(np.float32)
+    inner = cv2.dilate(lab, np.ones((9, 9), np.uint8))
+    outer = cv2.dilate(lab, np.ones((2 * CLUTTER_RADIUS + 1,) * 2, np.uint8)).astype(np.int64)
+    ring = (outer > 0) & (inner == 0)
+    total = np.bincount(outer[ring], minlength=count)
+    return np.bincount(outer[ring], weights=response[ring], minlength=count) / np.maximum(total, 1)
+
+
+def _elongation(labels: np.ndarray, count: int, candidates: np.ndarray) -> np.ndarray:
+    """Per component: the square root of the ratio of its pixel positions' principal variances.
+
+    A straight or gently curving line is very elongated; a ring, a loop or
+    a blob is not, however thin its stroke. Computed for the ``candidates``
+    components only (1 elsewhere), from sums gathered in one pass each.
+    """
+    rows, cols = np.nonzero(candidates[labels])
+    which = labels[rows, cols]
+    n = np.maximum(np.bincount(which, minlength=count), 1)
+    y, x = rows.astype(np.float64), cols.astype(np.float64)
+    my, mx = np.bincount(which, y, count) / n, np.bincount(which, x, count) / n
+    vyy = np.bincount(which, y * y, count) / n - my**2
+    vxx = np.bincount(which, x * x, count) / n - mx**2
+    vxy = np.bincount(which, x * y, count) / n - mx * my
+    half_trace, det = (vxx + vyy) / 2, vxx * vyy - vxy**2
+    spread = np.sqrt(np.maximum(half_trace**2 - det, 0))
+    major, minor = half_trace + spread, np.maximum(half_trace - spread, 1e-3)
+    out = np.sqrt(major / minor)
+    out[~candidates] = 1.0
+    return out
+
+
+def _label_by_orientation(
+    candidates: np.ndarray, orientation: np.ndarray
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """Connected components of ``candidates`` within each band of :data:`ORIENTATION_BANDS` orientations.
+
+    Returns the number of labels (with the background, 0), one label map
+    for all bands and the components' OpenCV stats rows.
+    """
+    band = orientation.astype(np.int32) * ORIENTATION_BANDS // ORIENTATIONS
+    labels = np.zeros(candidates.shape, np.int32)
+    all_stats = [np.zeros((1, 5), np.int32)]
+    count = 1
+    for b in range(ORIENTATION_BANDS):
+        n, lab, stats, _ = cv2.connectedComponentsWithStats(
+            (candidates & (band == b)).astype(np.uint8), connectivity=8
+        )
+        inside = lab > 0
+        labels[inside] = lab[inside] + (count - 1)
+        all_stats.append(stats[1:])
+        count += n - 1
+    return count, labels, np.concatenate(all_stats)
+
+
+def _line_components(
+    response: np.ndarray,
+    strong: float,
+    weak: float,
+    orientation: np.ndarray,
+    texture: np.ndarray,
+    contrast: np.ndarray,
+    differs: float,
+    tone_rank: np.ndarray,
+) -> np.ndarray:
+    """Hysteresis on one polarity's line response; keep long, thin components that stand out.
+
+    ``orientation`` is the index of each pixel's best orientation: pixels
+    of different orientations are not joined, so a scratch stays apart
+    from the structure it crosses. ``contrast`` is the residual signed so
+    that the polarity's lines are positive; ``texture`` the line response
+    of both polarities, to judge the surroundings by; ``tone_rank`` the
+    fraction of the picture that each pixel is brighter than (darker than,
+    for dark lines).
+    """
+    # Only pixels that themselves differ: the response's halo beside a line would join it to its neighbours.
+    candidates = (response > weak) & (contrast > differs)
+    count, labels, stats = _label_by_orientation(candidates, orientation)
+    keep = np.zeros(count, bool)
+    keep[np.unique(labels[response > strong])] = True
+    keep[0] = False
+    length = np.hypot(stats[:, 2], stats[:, 3]).astype(np.float64)
+    keep &= length >= MIN_SCRATCH_LENGTH
+    # Width and strength from the pixels that differ, not from the response, which spreads beyond the line.
+    core = (contrast > differs).ravel()
+    flat = labels.ravel()
+    core_area = np.bincount(flat, weights=core, minlength=count)
+    keep &= core_area / np.maximum(length, 1) <= MAX_SCRATCH_WIDTH
+    strength = np.bincount(flat[core], weights=response.ravel()[core], minlength=count) / np.maximum(
+        core_area, 1
+    )
+    keep &= strength >= MIN_MEAN_CONTRAST
+    keep &= _elongation(labels, count, keep) >= MIN_ELONGATION
+    around = _surroundings(np.where(keep[labels], labels, 0), count, texture)
+    salience = strength / np.maximum(around, 1e-6)
+    keep &= salience >= MIN_SALIENCE
+    # Flaked emulsion shows the paper and dirt is black: damage mostly lies at the ends of the tonal
+    # range, while a printed line (a wire, a seam, a tripod leg) keeps the tones of the picture around
+    # it. A line that outshines its surroundings by far is damage wherever its tone lies.
+    rank = np.bincount(flat[core], weights=tone_rank.ravel()[core], minlength=count) / np.maximum(
+        core_area, 1
+    )
+    keep &= (rank >= MIN_TONE_RANK) | (salience >= STARK_SALIENCE)
+    return keep[labels]
+
+
+def _tone_rank(grey: np.ndarray) -> np.ndarray:
+    """Per pixel: the fraction of the picture darker than it (from a 256-level histogram), float32."""
+    levels = np.clip(grey * 255 + 0.5, 0, 255).astype(np.uint8)
+    histogram = cv2.calcHist([levels], [0], None, [256], [0, 256]).ravel()
+    below = (np.cumsum(histogram) - histogram / 2) / max(float(histogram.sum()), 1.0)
+    return cv2.LUT(levels, below.astype(np.float32))
+
+
+def _background_residual(grey: np.ndarray) -> tuple[np.ndarray, float]:
+    """The residual against the median background, and how far a pixel must differ to count.
+
+    A pixel differs when its residual exceeds twice the grain (measured on
+    a central crop) or :data:`VISIBLE_CHANGE`, whichever is more.
+    """
+    r = map_strips(grey, residual, margin=BACKGROUND_SIZE)
+    noise = max(estimate_noise_sigma(central_crop(grey)) / 255, 1 / 255)
+    return r, max(2.0 * noise, VISIBLE_CHANGE)
+
+
+def _scratch_mask(grey: np.ndarray, r: np.ndarray, differs: float) -> np.ndarray:
+    """Scratch pixels of a float grey image, given its background residual (see the module notes)."""
+    responses = map_strips(grey, _line_responses, margin=SEGMENT_LENGTH + max(SIDE_OFFSETS))
+    bright, dark = responses[..., 0], responses[..., 1]
+    floor, spread = _noise_floor(responses[..., :2])
+    strong = max(floor + SEED_Z * spread, MIN_CONTRAST)
+    weak = max(floor + GROW_Z * spread, MIN_CONTRAST / 2)
+    texture = np.maximum(bright, dark)
+    rank = _tone_rank(grey)
+    # The line response spreads a few px beyond a thin line; the residual says which pixels differ.
+    orientation = responses[..., 2]
+    scratches = _line_components(bright, strong, weak, orientation, texture, r, differs, rank) & (r > differs)
+    orientation = responses[..., 3]
+    dark_lines = _line_components(dark, strong, weak, orientation, texture, -r, differs, 1 - rank)
+    scratches |= dark_lines & (r < -differs)
+    return scratches
+
+
+def detect_damage(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scratch and dust masks of a float grey image in [0, 1], from one shared analysis.
+
+    Specks on or beside a scratch are left to the scratch.
+
+    Parameters
+    ----------
+    grey : (H, W) float32 array
+        For instance :func:`grey_image` of a photo.
+
+    Returns
+    -------
+    scratches, dust : (H, W) bool arrays
+    """
+    r, differs = _background_residual(grey)
+    scratches = _scratches_of(grey, r, differs)
+    return scratches, _specks(grey, r, differs, scratches)
+
+
+def _scratches_of(grey: np.ndarray, r: np.ndarray | None = None, differs: float | None = None) -> np.ndarray:
+    """Scratch mask of a grey image; above :data:`FULL_RESOLUTION_PIXELS`, found at half size and refined.
+
+    At half size the line analysis costs a quarter; the mask found there is
+    brought back to full size, widened by a pixel, and kept where the
+    full-resolution residual says the pixels differ. A 1 px scratch keeps
+    half its contrast at half size, so the faintest thin ones are lost.
+    """
+    if r is None or differs is None:
+        r, differs = _background_residual(grey)
+    if grey.size <= FULL_RESOLUTION_PIXELS:
+        return _scratch_mask(grey, r, differs)
+    small = shrink(grey, 2.0)
+    coarse = _scratch_mask(small, *_background_residual(small)).astype(np.uint8)
+    size = (grey.shape[1], grey.shape[0])
+    near = cv2.dilate(cv2.resize(coarse, size, interpolation=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8))
+    return (near > 0) & (np.abs(r) > differs)
+
+
+def _specks(grey: np.ndarray, r: np.ndarray, differs: float, scratches: np.ndarray | None) -> np.ndarray:
+    """Small, compact, isolated components of strong residual, darker or brighter than the picture.
+
+    Dirt is darker than anything printed and flaked emulsion shows the
+    paper, so a speck must reach beyond the picture's own tonal range (the
+    :data:`EXTREME_PERCENT` percentiles of its background); a pupil or a
+    catch-light, printed, mostly stays within it.
+    """
+    smooth = cv2.GaussianBlur(r, (0, 0), 0.7)
+    floor, spread = _noise_floor(np.abs(smooth))
+    seeds = np.abs(smooth) > max(floor + SPECK_Z * spread, MIN_CONTRAST)
+    grown = (np.abs(r) > differs) & (cv2.dilate(seeds.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    if scratches is not None:
+        # A speck on or beside a scratch would join it; the scratch is spoken for.
+        grown &= cv2.dilate(scratches.astype(np.uint8), np.ones((3, 3), np.uint8)) == 0
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(grown.astype(np.uint8), connectivity=8)
+    width, height, area = (stats[:, i].astype(np.float64) for i in (2, 3, 4))
+    keep = (np.maximum(width, height) <= MAX_SPECK_SIDE) & (area >= 2)
+    # Compact: a speck fills much of its box, a short line or a corner does not.
+    keep &= area >= 0.35 * width * height
+    # Per-component extremes, gathered over the (few) labelled pixels only.
+    inside = np.flatnonzero(labels)
+    flat = labels.ravel()[inside]
+    peak = np.zeros(count)
+    np.maximum.at(peak, flat, np.abs(r).ravel()[inside])
+    keep &= peak >= MIN_SPECK_CONTRAST
+    # The picture's range from its background (grain and the damage itself set aside).
+    background = (grey - r).ravel()[:: max(1, grey.size // 1_000_000)]
+    low, high = np.percentile(background, [EXTREME_PERCENT, 100 - EXTREME_PERCENT])
+    darkest, brightest = np.full(count, np.inf), np.full(count, -np.inf)
+    np.minimum.at(darkest, flat, grey.ravel()[inside])
+    np.maximum.at(brightest, flat, grey.ravel()[inside])
+    # Grain moves a speck's extreme pixel by about the noise level either way.
+    keep &= (darkest <= low + differs / 2) | (brightest >= high - differs / 2)
+    # Salient: it outshines the residual around it (grain, texture) by far.
+    magnitude = np.abs(smooth)
+    own = np.bincount(flat, weights=magnitude.ravel()[inside], minlength=count)
+    around, box = _box_sums(cv2.integral(magnitude), stats, CLUTTER_RADIUS)
+    keep &= peak >= MIN_SPECK_SALIENCE * (around - own) / np.maximum(box - area, 1)
+    keep[0] = False
+    keep &= _ringed(grey, stats, darkest, brightest, keep)
+    return keep[labels]
+
+
+def _ringed(
+    grey: np.ndarray, stats: np.ndarray, darkest: np.ndarray, brightest: np.ndarray, candidates: np.ndarray
+) -> np.ndarray:
+    """Whether each candidate speck differs from its surroundings in every direction, the same way.
+
+    The lightly smoothed image is read at 8 points on a circle just outside
+    the speck: all of them must be lighter than a dark speck (darker than a
+    bright one) by :data:`MIN_SPECK_CONTRAST`. The corner of a dark shape
+    meets dark in some direction; a speck of dust does not.
+    """
+    out = np.zeros(len(stats), bool)
+    which = np.flatnonzero(candidates)
+    if which.size == 0:
+        return out
+    smooth = cv2.blur(grey, (3, 3))
+    h, w = grey.shape
+    x0, y0, bw, bh = (stats[which, i].astype(np.float64) for i in range(4))
+    cx, cy = x0 + (bw - 1) / 2, y0 + (bh - 1) / 2
+    radius = np.maximum(bw, bh) / 2 + 3
+    angles = np.linspace(0, 2 * np.pi, 8, endpoint=False)
+    xs = np.clip(np.rint(cx[:, None] + radius[:, None] * np.cos(angles)), 0, w - 1).astype(int)
+    ys = np.clip(np.rint(cy[:, None] + radius[:, None] * np.sin(angles)), 0, h - 1).astype(int)
+    ring = smooth[ys, xs]
+    dark_ok = ring.min(axis=1) >= darkest[which] + MIN_SPECK_CONTRAST
+    bright_ok = ring.max(axis=1) <= brightest[which] - MIN_SPECK_CONTRAST
+    out[which] = dark_ok | bright_ok
+    return out
+
+
+def detect_scratches(image: Any) -> np.ndarray:
+    """Find scratches: thin bright or dark lines, 1-5 px wide, straight or curved, on a scanned print.
+
+    Parameters
+    ----------
+    image : ndarray, path or PIL.Image
+        Any image :func:`retouch.load_image` reads (grey, RGB, RGBA; 8 or
+        16 bits or float in [0, 1]).
+
+    Returns
+    -------
+    (H, W) bool ndarray
+        True on scratch pixels.
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from retouch.aging import age_photo
+    >>> aged = age_photo(data.camera(), seed=1)
+    >>> found = detect_scratches(aged.image)
+    >>> found.shape, bool((found & aged.scratches).sum() > 0.3 * aged.scratches.sum())
+    ((512, 512), True)
+    """
+    return _scratches_of(grey_image(image))
+
+
+def detect_dust(image: Any) -> np.ndarray:
+    """Find dust specks: small isolated dots darker or brighter than the picture around them.
+
+    Parameters
+    ----------
+    image : ndarray, path or PIL.Image
+        Any image :func:`retouch.load_image` reads.
+
+    Returns
+    -------
+    (H, W) bool ndarray
+        True on speck pixels.
+    """
+    grey = grey_image(image)
+    return _specks(grey, *_background_residual(grey), None)

@@ -1,0 +1,172 @@
+"""Scratch and dust detection, the cleanup ops, the restore_old_photo macro, retouch.restore and its CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from skimage import data
+
+import retouch
+from retouch.aging import age_photo
+from retouch.cli import main
+from retouch.errors import InputError
+from retouch.ops.registry import MACRO, PIXEL, get_spec
+from retouch.scratches import detect_damage, detect_dust, detect_scratches, grey_image
+
+
+@pytest.fixture(scope="module")
+def aged_camera():
+    return age_photo(data.camera(), seed=1)
+
+
+def recall(found: np.ndarray, truth: np.ndarray) -> float:
+    return float((found & truth).sum() / max(truth.sum(), 1))
+
+
+def precision(found: np.ndarray, truth: np.ndarray) -> float:
+    return float((found & truth).sum() / max(found.sum(), 1))
+
+
+def test_age_photo_is_deterministic_and_masks_are_visible_damage(aged_camera):
+    again = age_photo(data.camera(), seed=1)
+    assert np.array_equal(again.image, aged_camera.image)
+    changed = np.abs(aged_camera.image.astype(int) - aged_camera.faded).max(axis=2) > 0
+    assert changed[aged_camera.scratches].all() and changed[aged_camera.dust].all()
+    assert not (aged_camera.scratches & aged_camera.dust).any()
+
+
+def test_detectors_find_the_damage_on_a_synthetic_old_photo(aged_camera):
+    scratches = detect_scratches(aged_camera.image)
+    dust = detect_dust(aged_camera.image)
+    assert scratches.shape == dust.shape == aged_camera.image.shape[:2]
+    assert scratches.dtype == dust.dtype == bool
+    # Well above what chance would give at these mask densities (under 2 %).
+    assert (
+        recall(scratches, aged_camera.scratches) > 0.3 and precision(scratches, aged_camera.scratches) > 0.4
+    )
+    assert recall(dust, aged_camera.dust) > 0.3 and precision(dust, aged_camera.dust) > 0.3
+
+
+@pytest.mark.parametrize("name", ["camera", "astronaut", "chelsea"])
+def test_undamaged_photos_are_hardly_flagged(name):
+    # The issue's target is 0.5 %; bench/restore_old_photo.py reports where it is not met (wires,
+    # tripod legs, star-filter rays look like scratches). This guards against a regression.
+    scratches, dust = detect_damage(grey_image(getattr(data, name)()))
+    assert (scratches | dust).mean() < 0.01
+
+
+def test_detection_reads_grey_rgba_and_16_bit_alike(aged_camera):
+    rgb = aged_camera.image
+    grey = np.round(grey_image(rgb) * 255).astype(np.uint8)
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
+    wide = rgb.astype(np.uint16) * 257
+    base = detect_scratches(rgb)
+    for variant in (rgba, wide):
+        assert np.array_equal(detect_scratches(variant), base)
+    assert recall(detect_scratches(grey), aged_camera.scratches) > 0.8 * recall(base, aged_camera.scratches)
+
+
+def test_large_images_find_scratches_at_half_size_and_refine(aged_camera, monkeypatch):
+    from retouch import scratches
+
+    full = detect_scratches(aged_camera.image)
+    monkeypatch.setattr(scratches, "FULL_RESOLUTION_PIXELS", 100_000)
+    coarse = detect_scratches(aged_camera.image)
+    assert not np.array_equal(coarse, full)
+    assert recall(coarse, aged_camera.scratches) > 0.6 * recall(full, aged_camera.scratches)
+    assert precision(coarse, aged_camera.scratches) > 0.5
+
+
+def test_a_plain_line_and_a_step_edge():
+    flat = np.full((128, 128), 0.5, np.float32)
+    line = flat.copy()
+    line[:, 60:62] = 0.95
+    edge = flat.copy()
+    edge[:, 64:] = 0.9
+    found, _ = detect_damage(line)
+    assert found[:, 60:62].mean() > 0.9 and found.sum() <= 2 * 128 * 1.1
+    assert not detect_damage(edge)[0].any()
+
+
+def test_remove_ops_through_apply_repair_the_damage(aged_camera):
+    plan = {"steps": [{"op": "remove_scratches"}, {"op": "remove_dust"}]}
+    result = retouch.apply(aged_camera.image, plan)
+    out = result.array.astype(float)
+    damage = aged_camera.scratches | aged_camera.dust
+    before = np.abs(aged_camera.image.astype(float) - aged_camera.faded)[damage].mean()
+    after = np.abs(out - aged_camera.faded)[damage].mean()
+    assert after < 0.8 * before
+    untouched = ~damage
+    assert np.mean(out[untouched] == aged_camera.image[untouched]) > 0.9
+
+
+def test_ops_respect_a_region_and_amount_zero(aged_camera, tmp_path):
+    spec = get_spec("remove_scratches")
+    assert spec.kind == PIXEL and spec.uses_mask and len(spec.examples) >= 8
+    image = aged_camera.image
+    mask = np.zeros(image.shape[:2], np.float32)
+    mask[:, :256] = 1.0
+    out = spec.func(image, 1.0, mask=mask)
+    assert np.array_equal(out[:, 256:], image[:, 256:])
+    assert not np.array_equal(out[:, :256], image[:, :256])
+    assert np.array_equal(spec.func(image, 0.0), image)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["grey", "rgba", "uint16"],
+)
+def test_restore_handles_grey_rgba_and_16_bit(aged_camera, kind):
+    image = aged_camera.image[128:384, 128:384]
+    if kind == "grey":
+        image = image[..., 0]
+    elif kind == "rgba":
+        image = np.dstack([image, np.full(image.shape[:2], 200, np.uint8)])
+    else:
+        image = image.astype(np.uint16) * 257
+    result = retouch.restore(image)
+    assert result.array.shape == image.shape and result.array.dtype == image.dtype
+    if kind == "rgba":
+        assert (result.array[..., 3] == 200).all()
+
+
+def test_restore_reports_each_action_with_measurements(aged_camera):
+    result = retouch.restore(aged_camera.image)
+    ops = [action["op"] for action in result.report["actions"] if "skipped" not in action]
+    assert ops[:2] == ["remove_scratches", "remove_dust"]
+    for action in result.report["actions"]:
+        if "skipped" not in action:
+            assert action["why"] and action["before"] and set(action["after"]) == set(action["before"])
+    scratch = result.report["actions"][0]
+    assert scratch["after"]["scratches_percent"] < scratch["before"]["scratches_percent"]
+    assert get_spec("restore_old_photo").kind == MACRO
+    assert [s.op for s in result.plan.steps][:2] == ["remove_scratches", "remove_dust"]
+
+
+def test_a_sepia_print_keeps_its_tone(aged_camera):
+    sepia = np.clip(data.camera()[::2, ::2, None] * np.array([1.0, 0.85, 0.62]), 0, 255).astype(np.uint8)
+    result = retouch.restore(sepia)
+    assert "white_balance" not in [s.op for s in result.plan.steps]
+    assert result.report["measurements"]["before"]["toned_monochrome"] is True
+
+
+def test_cli_restore_writes_image_and_report(tmp_path, aged_camera, capsys):
+    from PIL import Image
+
+    source = tmp_path / "old.png"
+    Image.fromarray(aged_camera.image[:256, :256]).save(source)
+    out, report = tmp_path / "fixed.png", tmp_path / "report.json"
+    assert main(["restore", str(source), "-o", str(out), "--report", str(report)]) == 0
+    assert Image.open(out).size == (256, 256)
+    assert json.loads(report.read_text())["actions"]
+    assert "remove_scratches" in capsys.readouterr().out
+    assert main(["restore", str(tmp_path / "missing.png"), "-o", str(out)]) == 2
+    assert main(["restore", str(source), "-o", str(source)]) == 2
+    assert main(["restore", str(source), "-o", str(tmp_path / "no" / "x.png")]) == 2
+
+
+def test_bad_input_is_an_input_error():
+    with pytest.raises(InputError):
+        retouch.restore(np.zeros((0, 0, 3), np.uint8))
