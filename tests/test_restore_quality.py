@@ -1,0 +1,131 @@
+"""Quality of the restoration ops on real photos: denoise, deblur, upscale (small crops, fast)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+from skimage.metrics import peak_signal_noise_ratio
+
+import retouch
+from retouch.deconvolve import Blur, estimate_blur
+from retouch.ops.restore import deblur, denoise_image, upscale
+
+
+def _psnr(reference: np.ndarray, image: np.ndarray) -> float:
+    return peak_signal_noise_ratio(reference, image, data_range=1.0)
+
+
+@pytest.fixture(scope="module")
+def astronaut_crop() -> np.ndarray:
+    return data.astronaut()[40:168, 180:308].astype(np.float32) / 255
+
+
+def _noisy(clean: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.clip(clean + rng.normal(0, sigma / 255, clean.shape), 0, 1).astype(np.float32)
+
+
+def test_denoise_gains_and_beats_opencv_nl_means(astronaut_crop):
+    noisy = _noisy(astronaut_crop, 25)
+    ours = retouch.denoise((noisy * 255).round().astype(np.uint8)).astype(np.float32) / 255
+    opencv = cv2.fastNlMeansDenoisingColored((noisy * 255).round().astype(np.uint8), None, 25, 25, 7, 21)
+    gain = _psnr(astronaut_crop, ours) - _psnr(astronaut_crop, noisy)
+    assert gain >= 6.0
+    assert _psnr(astronaut_crop, ours) > _psnr(astronaut_crop, opencv.astype(np.float32) / 255) + 1.0
+
+
+@pytest.mark.parametrize("quality", ["best", "fast"])
+def test_denoise_qualities_both_help_and_best_is_better(astronaut_crop, quality):
+    noisy = _noisy(astronaut_crop, 15)
+    out = denoise_image(noisy, 1.0, sigma=15, quality=quality)
+    assert _psnr(astronaut_crop, out) > _psnr(astronaut_crop, noisy) + 5.0
+    if quality == "best":
+        fast = denoise_image(noisy, 1.0, sigma=15, quality="fast")
+        assert _psnr(astronaut_crop, out) > _psnr(astronaut_crop, fast)
+
+
+def test_denoise_amount_zero_and_clean_image_are_left_alone(astronaut_crop):
+    assert np.array_equal(denoise_image(astronaut_crop, 0.0, sigma=20), astronaut_crop)
+    flat = np.full((32, 32, 3), 0.5, np.float32)
+    assert np.array_equal(denoise_image(flat, 1.0), flat)
+
+
+@pytest.mark.parametrize("sigma", [10, 25, 50])
+def test_estimate_noise_is_within_15_percent(sigma):
+    clean = data.astronaut()[:256, 128:384].astype(np.float64)
+    rng = np.random.default_rng(1)
+    noisy = np.clip(clean + rng.normal(0, sigma, clean.shape), 0, 255).astype(np.uint8)
+    assert retouch.estimate_noise(noisy) == pytest.approx(sigma, rel=0.15)
+
+
+def _blurred(blur: Blur, noise: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    sharp = data.camera()[128:384, 128:384].astype(np.float32)[..., None] / 255
+    soft = cv2.filter2D(sharp, -1, blur.kernel().astype(np.float32), borderType=cv2.BORDER_REFLECT)[..., None]
+    return sharp, _noisy(soft, noise, seed=2) if noise else soft
+
+
+@pytest.mark.parametrize(
+    "blur, noise",
+    [(Blur("gaussian", 1.5), 0.0), (Blur("gaussian", 3.0), 0.0), (Blur("gaussian", 1.5), 2.0)],
+)
+def test_deblur_raises_psnr_on_gaussian_blur(blur, noise):
+    sharp, soft = _blurred(blur, noise)
+    out = deblur(soft, 1.0)
+    assert _psnr(sharp, out) > _psnr(sharp, soft) + 1.0
+
+
+def test_deblur_with_explicit_defocus_and_motion_params():
+    for blur in (Blur("defocus", 3.0), Blur("motion", 9.0, 30.0)):
+        sharp, soft = _blurred(blur)
+        out = deblur(soft, 1.0, kind=blur.kind, sigma=blur.size, angle=blur.angle)
+        assert _psnr(sharp, out) > _psnr(sharp, soft) + 1.0
+
+
+def test_blur_estimates():
+    _, soft = _blurred(Blur("gaussian", 2.0))
+    estimate = estimate_blur(soft[..., 0])
+    assert estimate.kind == "gaussian" and estimate.size == pytest.approx(2.0, abs=0.6)
+    _, streaked = _blurred(Blur("motion", 11.0, 0.0))
+    motion = estimate_blur(streaked[..., 0])
+    assert motion.kind == "motion" and motion.size == pytest.approx(11.0, abs=1.5)
+    assert min(motion.angle, 180 - motion.angle) < 10
+
+
+@pytest.mark.parametrize("factor", [2, 4])
+def test_upscale_beats_bicubic_and_lanczos(factor):
+    big = data.astronaut()[:256, 128:384]
+    small = cv2.resize(big, (256 // factor, 256 // factor), interpolation=cv2.INTER_AREA)
+    ours = upscale(small, factor=factor)
+    assert ours.shape == big.shape and ours.dtype == np.uint8
+    for interpolation in (cv2.INTER_CUBIC, cv2.INTER_LANCZOS4):
+        other = cv2.resize(small, (256, 256), interpolation=interpolation)
+        assert peak_signal_noise_ratio(big, ours) > peak_signal_noise_ratio(big, other)
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        {"op": "denoise", "params": {"sigma": 8}},
+        {"op": "denoise", "params": {"quality": "fast"}},
+        {"op": "deblur", "params": {"sigma": 1.0}},
+        {"op": "upscale", "params": {"factor": 2}},
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_dtype_shape_and_alpha_are_kept(step, dtype):
+    rng = np.random.default_rng(3)
+    top = np.iinfo(dtype).max
+    image = (rng.random((40, 50, 4)) * top).astype(dtype)
+    image[..., 3] = np.linspace(0, top, 50).astype(dtype)[None, :]
+    out = retouch.apply(image, {"steps": [step]}).array
+    factor = 2 if step["op"] == "upscale" else 1
+    assert out.dtype == dtype and out.shape == (40 * factor, 50 * factor, 4)
+    if factor == 1:
+        assert np.array_equal(out[..., 3], image[..., 3])
+
+
+def test_upscale_rejects_a_bad_factor():
+    with pytest.raises(ValueError, match="between 1 and 8"):
+        upscale(np.zeros((4, 4, 3), np.uint8), factor=0.5)
