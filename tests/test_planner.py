@@ -246,3 +246,21 @@ def test_import_retouch_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_packaged_example_embeddings_match_the_registry():
+    """A fresh install plans without embedding hundreds of examples first.
+
+    When this fails, an op's examples changed: run
+    ``python -m retouch.planner.embedded --refresh`` and commit the files.
+    """
+    from importlib import resources
+
+    from retouch.planner import lexicon
+    from retouch.planner.embedded import _phrases
+    from retouch.planner.embedding import SentenceEncoder
+
+    encoder = SentenceEncoder.shared()
+    shipped = resources.files("retouch.planner") / "data" / "embeddings"
+    for sentences in (_phrases()[0], list(lexicon.OFF_TOPIC_EXAMPLES)):
+        assert (shipped / encoder.cache_key(sentences)).is_file()

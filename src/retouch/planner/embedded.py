@@ -14,9 +14,11 @@ instruction is refused with the closest ops as suggestions.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +28,7 @@ from retouch.ops.registry import MACRO, OpSpec, all_specs
 from retouch.planner import lexicon as lx
 from retouch.planner import quantities as qty
 from retouch.planner.chinese import gloss, has_chinese
-from retouch.planner.embedding import SentenceEncoder
+from retouch.planner.embedding import SentenceEncoder, save_atomic
 from retouch.plans import Plan, Step
 
 # Similarity at or above which a clause is planned without a naming keyword.
@@ -84,8 +86,8 @@ def _strip_regions(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-@lru_cache(maxsize=1)
-def _index() -> _Index:
+def _phrases() -> tuple[list[str], list[int], list[str]]:
+    """Every op's example phrasings (region words removed), their owners, and the op names."""
     specs = {s.name: s for s in all_specs()}
     phrases: list[str] = []
     owners: list[int] = []
@@ -97,11 +99,40 @@ def _index() -> _Index:
             stripped = _strip_regions(phrase.lower()) or phrase.lower()
             phrases.append(stripped)
             owners.append(number)
+    return phrases, owners, names
+
+
+@lru_cache(maxsize=1)
+def _index() -> _Index:
+    specs = {s.name: s for s in all_specs()}
+    phrases, owners, names = _phrases()
     encoder = SentenceEncoder.shared()
     vectors = encoder.encode_cached(phrases)
     off_topic = encoder.encode_cached(list(lx.OFF_TOPIC_EXAMPLES))
     keywords = {op: re.compile(p) for op, p in lx.OP_KEYWORDS.items() if op in specs}
     return _Index(names, specs, np.array(owners), vectors, off_topic, keywords)
+
+
+def refresh_packaged_embeddings(directory: Path | None = None) -> list[Path]:
+    """Embed the current op examples into the package, so a fresh install plans at once.
+
+    Run ``python -m retouch.planner.embedded --refresh`` after changing any op's
+    examples; stale files in the directory are removed.
+    """
+    directory = directory or Path(__file__).parent / "data" / "embeddings"
+    encoder = SentenceEncoder.shared()
+    wanted = {}
+    for sentences in (_phrases()[0], list(lx.OFF_TOPIC_EXAMPLES)):
+        wanted[encoder.cache_key(sentences)] = sentences
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("embeddings-*.npy"):
+        if stale.name not in wanted:
+            stale.unlink()
+    written = []
+    for name, sentences in wanted.items():
+        save_atomic(directory / name, encoder.encode(sentences))
+        written.append(directory / name)
+    return written
 
 
 def normalise(text: str) -> str:
@@ -621,3 +652,8 @@ _SPECIAL_AMOUNTS = {
     "hue": _hue,
     "vignette": _vignette,
 }
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--refresh"]:
+    for written in refresh_packaged_embeddings():
+        print(written)

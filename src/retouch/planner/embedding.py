@@ -31,6 +31,18 @@ def cache_dir() -> Path:
     return Path(base) / "retouch"
 
 
+def save_atomic(path: Path, vectors: np.ndarray) -> bool:
+    """Write embeddings to ``path`` (float16) via a temporary file; False if it cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as handle:
+            np.save(handle, vectors.astype(np.float16))
+        os.replace(handle.name, path)
+    except OSError:
+        return False
+    return True
+
+
 class SentenceEncoder:
     """Map sentences to unit vectors whose dot product measures similarity of meaning.
 
@@ -54,8 +66,9 @@ class SentenceEncoder:
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._input_names = {i.name for i in self._session.get_inputs()}
-        stat = [os.stat(model_path), os.stat(tokenizer_path)]
-        self._fingerprint = ":".join(f"{s.st_size}-{s.st_mtime_ns}" for s in stat)
+        # Sizes, not times: the pinned model and tokenizer are the same bytes on every install,
+        # so embeddings computed once can ship with the package.
+        self._fingerprint = ":".join(str(os.path.getsize(p)) for p in (model_path, tokenizer_path))
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -92,29 +105,33 @@ class SentenceEncoder:
             out[start : start + len(batch)] = self._encode_batch(batch)
         return out
 
-    def encode_cached(self, sentences: list[str]) -> np.ndarray:
-        """:meth:`encode`, remembered on disk under the user's cache directory.
+    def cache_key(self, sentences: list[str]) -> str:
+        """A name for the embeddings of ``sentences`` by this model."""
+        digest = hashlib.sha256("\x1f".join([self._fingerprint, *sentences]).encode()).hexdigest()[:24]
+        return f"embeddings-{digest}.npy"
 
-        The planner embeds the same few hundred op examples at every start;
-        caching them (keyed by a hash of the model, tokenizer and sentences)
-        keeps the first plan fast. An unwritable cache is simply skipped.
+    def encode_cached(self, sentences: list[str]) -> np.ndarray:
+        """:meth:`encode`, remembered on disk.
+
+        The planner embeds the same few hundred op examples at every start.
+        They are looked up first among the embeddings shipped in the package
+        (``planner/data/embeddings/``, refreshed with ``python -m
+        retouch.planner.embedded --refresh`` when examples change), then in
+        the user's cache directory; computed otherwise and cached there. An
+        unwritable cache is simply skipped.
         """
-        key = hashlib.sha256("\x1f".join([self._fingerprint, *sentences]).encode()).hexdigest()[:24]
-        path = cache_dir() / f"embeddings-{key}.npy"
-        try:
-            cached = np.load(path)
-            if cached.shape == (len(sentences), 384):
-                return cached
-        except (OSError, ValueError):
-            pass
+        name = self.cache_key(sentences)
+        packaged = resources.files("retouch.planner") / "data" / "embeddings" / name
+        for path in (packaged, cache_dir() / name):
+            try:
+                with path.open("rb") as handle:
+                    cached = np.load(handle).astype(np.float32)
+                if cached.shape == (len(sentences), 384):
+                    return cached
+            except (OSError, ValueError):
+                continue
         vectors = self.encode(sentences)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as handle:
-                np.save(handle, vectors)
-            os.replace(handle.name, path)
-        except OSError:
-            pass
+        save_atomic(cache_dir() / name, vectors)
         return vectors
 
     def _encode_batch(self, sentences: list[str]) -> np.ndarray:
