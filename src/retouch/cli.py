@@ -33,6 +33,9 @@ MaxPixels = Annotated[
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 Quality = Annotated[int, typer.Option("--quality", min=1, max=100, help="JPEG/WebP quality.")]
+Strength = Annotated[
+    float, typer.Option("--strength", min=0.0, max=1.0, help="1 is the full correction, 0 changes nothing.")
+]
 ReportPath = Annotated[Path | None, typer.Option("--report", help="Also write the report as JSON here.")]
 
 
@@ -138,9 +141,7 @@ def apply_command(
 def auto_command(
     image: ImageArg,
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the result.")],
-    strength: Annotated[
-        float, typer.Option("--strength", min=0.0, max=1.0, help="1 is the full correction, 0 none.")
-    ] = 1.0,
+    strength: Strength = 1.0,
     quality: Quality = 92,
     report: ReportPath = None,
     max_pixels: MaxPixels = 200_000_000,
@@ -179,9 +180,7 @@ def auto_command(
 def restore_command(
     image: ImageArg,
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the result.")],
-    strength: Annotated[
-        float, typer.Option("--strength", min=0.0, max=1.0, help="1 is the full repair, 0 none.")
-    ] = 1.0,
+    strength: Strength = 1.0,
     quality: Quality = 92,
     report: ReportPath = None,
     max_pixels: MaxPixels = 200_000_000,
