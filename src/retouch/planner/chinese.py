@@ -384,7 +384,7 @@ LEXICON: tuple[tuple[str, str], ...] = (
     ("里", " in "),
     ("中的", " "),
     ("上的", " "),
-    ("牌子", "the sign"),
+    ("无缝", "seamless "), ("纹理", "texture"), ("平铺", "tileable"), ("牌子", "the sign"),
     ("招牌", "the sign"),
     ("标志", "the sign"),
     ("写的是什么", "what does the text say"),
