@@ -428,6 +428,8 @@ class EmbeddedPlanner:
             if clause.question and "describe" in index.specs and re.search(lx.IMAGE_WORDS, clause.text):
                 # Any other question about the picture is what describe answers.
                 chosen, confidence = index.specs["describe"], max(confidence, MIN_CONFIDENCE)
+        if chosen is None and not keyword and off_topic > confidence:
+            suggestions = []  # nearer to requests that are not image edits: nothing to suggest
         return Reading(clause, chosen, confidence, keyword, suggestions, source)
 
     # -- building the step --------------------------------------------------------------------
@@ -499,6 +501,11 @@ class EmbeddedPlanner:
         suggestions: list[str] = []
         for ops in unmatched:
             suggestions.extend(o for o in ops if o not in suggestions)
+        if not suggestions:
+            return (
+                f"{text.strip()!r} is not an image edit: Retouch edits, restores and describes images; "
+                "try e.g. 'make it brighter' (`retouch ops` lists what it can do)"
+            )
         return (
             f"nothing in {text.strip()!r} maps to an image operation; did you mean "
             + ", ".join(suggestions[:3])
