@@ -34,6 +34,7 @@ _LAZY = {
     "read_text": "retouch.reading",
     "restore": "retouch.restoration",
     "detect_scratches": "retouch.scratches",
+    "generate": "retouch.generation",
 }
 
 __all__ = ["InputError", "PlanError", "PlanValidationError", "RetouchError", "__version__", *_LAZY]

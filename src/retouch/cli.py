@@ -251,6 +251,59 @@ def inpaint_command(
         typer.echo(f"  note: {note}")
 
 
+@app.command("generate")
+def generate_command(
+    prompt: Annotated[str, typer.Argument(help='What the picture should show, e.g. "a lighthouse at dusk".')],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the image.")],
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Diffusers pipeline folder or cached hub id (RETOUCH_DIFFUSION_MODEL)."),
+    ] = None,
+    width: Annotated[int, typer.Option("--width", help="Width in pixels, a multiple of 8.")] = 512,
+    height: Annotated[int, typer.Option("--height", help="Height in pixels, a multiple of 8.")] = 512,
+    steps: Annotated[int, typer.Option("--steps", help="Denoising steps: more is slower, cleaner.")] = 25,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed and settings, same image.")] = 0,
+    guidance: Annotated[float, typer.Option("--guidance", help="How strictly to follow the prompt.")] = 7.5,
+    negative: Annotated[
+        str | None, typer.Option("--negative", help="What the picture should not show.")
+    ] = None,
+    quality: Quality = 92,
+) -> None:
+    """Make an image from PROMPT with a local diffusion model (pip install 'retouch[generate]')."""
+    import numpy as np
+
+    from retouch.generation import generate
+    from retouch.io import SAVE_FORMATS, Picture, save_image
+
+    if not output.parent.is_dir():
+        raise InputError(f"{output}: directory {output.parent} does not exist")
+    if output.suffix.lower() not in SAVE_FORMATS:
+        raise InputError(f"{output}: unknown image extension; use one of {', '.join(SAVE_FORMATS)}")
+    # diffusers and transformers log and draw loading bars of their own; the command prints one line.
+    quiet = {"TQDM_DISABLE": "1", "TRANSFORMERS_VERBOSITY": "error", "DIFFUSERS_VERBOSITY": "error"}
+    for name, value in quiet.items():
+        os.environ.setdefault(name, value)
+    started = time.perf_counter()
+    bar = ProgressBar()
+    try:
+        image = generate(
+            prompt,
+            model=model,
+            width=width,
+            height=height,
+            steps=steps,
+            guidance=guidance,
+            seed=seed,
+            negative_prompt=negative,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    written = save_image(Picture(np.asarray(image), None), output, quality=quality)
+    seconds = time.perf_counter() - started
+    typer.echo(f"Wrote {written}: {width}x{height}, {steps} steps, seed {seed}, in {seconds:.2f} s")
+
+
 @app.command("ops")
 def ops_command(as_json: JsonFlag = False) -> None:
     """List every operation with its amount range, params and description."""

@@ -1,10 +1,16 @@
-"""Textures: turn an exemplar into a seamless, tileable texture (no learned model needed)."""
+"""Generation: a new picture from a prompt (a local diffusion model), or a seamless texture from this one.
+
+``texture`` needs no learned model. ``generate`` replaces the picture with one
+made from its prompt by :func:`retouch.generation.generate`; it needs the
+``generate`` extra and a local diffusion pipeline, and says how to set them up
+when they are missing.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from retouch.analyze import MAX_VALUE
+from retouch.analyze import MAX_VALUE, convert_dtype
 from retouch.ops.registry import GEOMETRY, Param, op
 
 
@@ -108,3 +114,68 @@ def texture(
     if image.dtype == np.float32:
         return tiled.astype(np.float32)
     return np.rint(tiled * top).astype(image.dtype)
+
+
+@op(
+    "generate",
+    kind=GEOMETRY,
+    description="Make a new picture from a text prompt with a local diffusion model (replaces the image).",
+    params=(
+        Param("prompt", "string", description="What the picture should show."),
+        Param("width", "integer", default=512, minimum=8, maximum=4096, description="Width (multiple of 8)."),
+        Param(
+            "height", "integer", default=512, minimum=8, maximum=4096, description="Height (multiple of 8)."
+        ),
+        Param("seed", "integer", default=0, minimum=0, description="Same seed, same picture."),
+        Param("steps", "integer", default=25, minimum=1, maximum=1000, description="Denoising steps."),
+    ),
+    examples=(
+        "generate an image of a cat on a skateboard",
+        "create a picture of a sunset over the mountains",
+        "draw me a lighthouse at dusk",
+        "make a new image of a red sports car",
+        "imagine a forest in the fog",
+        "text to image: a bowl of ramen, studio lighting",
+        "render a cozy cabin in the snow",
+        "generate a photo of a golden retriever on the beach",
+        "paint me a fantasy castle",
+        "create an image from this prompt",
+    ),
+    color=True,
+)
+def generate(
+    image: np.ndarray,
+    amount: None = None,
+    *,
+    prompt: str | None = None,
+    width: int = 512,
+    height: int = 512,
+    seed: int = 0,
+    steps: int = 25,
+) -> np.ndarray:
+    """Replace the picture with one generated from ``prompt`` (see :func:`retouch.generation.generate`).
+
+    The incoming picture only sets the output's dtype; a plan can go on to
+    edit the new picture ("generate a cat, then make it black and white").
+
+    Parameters
+    ----------
+    image : (H, W, C) array
+        The current picture (uint8, uint16 or float32).
+    amount : None
+        The op has no strength.
+    prompt : str
+        What to show.
+    width, height, seed, steps : int
+        As for :func:`retouch.generation.generate`.
+
+    Returns
+    -------
+    (height, width, 3) array of the input's dtype.
+    """
+    from retouch.generation import generate as text_to_image
+
+    if not prompt:
+        raise ValueError("needs a prompt: say what the picture should show")
+    picture = text_to_image(prompt, width=width, height=height, seed=seed, steps=steps)
+    return convert_dtype(np.asarray(picture.convert("RGB")), image.dtype)

@@ -302,12 +302,14 @@ class EmbeddedPlanner:
 
     def __init__(self) -> None:
         self._files: dict[str, str] = {}
+        self._original = ""
 
     def plan(self, text: str) -> Plan:
         """Turn an instruction into a Plan; raise :class:`PlanError` when nothing maps."""
         if not isinstance(text, str) or not text.strip():
             raise PlanError("the instruction is empty: say what to do, e.g. 'make it brighter'")
         normal = normalise(text)
+        self._original = text
         # File names keep their case: the lower-cased clause finds them, the original spells them.
         self._files = {f.lower(): f for f in re.findall(lx.FILE_NAME, text, flags=re.IGNORECASE)}
         if re.search(lx.INJECTION, normal) or re.search(lx.INJECTION, text.lower()):
@@ -443,6 +445,8 @@ class EmbeddedPlanner:
             spec, region = _index().specs[region], None
         params: dict[str, Any] = {}
         amount = self._amount(spec, clause, params)
+        if spec.name == "generate":
+            params["prompt"] = self._prompt(clause.text)
         for param in spec.params:
             named = re.search(lx.FILE_NAME, clause.text)
             if param.type == "path" and named:
@@ -493,6 +497,16 @@ class EmbeddedPlanner:
         if slider is not None and span <= 1 and 1 < abs(slider) <= 100:
             return abs(slider) / 100
         return abs(rng.default - rng.neutral) * scale
+
+    def _prompt(self, text: str) -> str:
+        """What a generation request asks to see; a Chinese request is passed on as written."""
+        if has_chinese(self._original):
+            return self._original.strip()
+        for pattern in lx.PROMPT:
+            match = re.search(pattern, text)
+            if match:
+                return match.group(1).strip(" .,:;")
+        return text.strip(" .,:;")
 
     @staticmethod
     def _refusal(text: str, unmatched: list[list[str]]) -> str:

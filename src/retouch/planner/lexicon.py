@@ -51,7 +51,7 @@ OP_KEYWORDS: dict[str, str] = {
     "rotate": r"rotat|\bturn (it|the (photo|picture|image))|straighten|\btilt|\blevel\b|crooked|sideways"
     r"|clockwise|horizon",
     "flip": r"\bflip|\bmirror",
-    "stylize": r"sketch|pencil|cartoon|comic|\boil\b|painting|painterly|\bpaint (it|this|me)|painted look"
+    "stylize": r"sketch|pencil|cartoon|comic|\boil\b|painting|painterly|\bpaint (it|this)|painted look"
     r"|look painted|watercolou?r|drawing|drawn|anime",
     "vignette": r"vignett|\bcorners\b",
     "inpaint": r"\berase|\binpaint|fill (in )?(the )?(hole|gap|missing|masked|area|region|spot|selection|"
@@ -65,7 +65,8 @@ OP_KEYWORDS: dict[str, str] = {
     r"|grandparents|antique scan",
     "auto_enhance": r"enhanc|\bimprove|\bauto\b|auto[- ]?(fix|adjust|correct)|look (better|good|nicer)"
     r"|\bfix (this|it|the photo|the picture|the image|my photo)\s*$|\bnicer\b|touch[- ]?up",
-    "remove_background": r"(remove|delete|cut out|erase|get rid of) (the )?background|transparent background"
+    "remove_background": r"(remove|delete|cut out|erase|get rid of) (the )?background\s*($|[,.;!]|and\b|then\b|so\b|for\b"
+    r"|completely|entirely)|transparent background"
     r"|background remov|cut (me|him|her|the subject|the person) out",
     "describe": r"describe|\bwhat('s| is) in\b|what do you see|caption|how good|quality|is it (blurry|noisy|sharp"
     r"|dark|bright|in focus)|\bexposed\b\?",
@@ -73,7 +74,8 @@ OP_KEYWORDS: dict[str, str] = {
     r"|anyone|anybody|\bare there (any )?(people|faces)",
     "ocr": r"\bread\b|\bsays?\b|\bwritten\b|\btext\b|\bsign\b|\bocr\b|\bwords?\b|\bcaption says|extract"
     r"|transcribe|\bwriting\b|lettering",
-    "generate": r"\bgenerate|\bdraw me|\bcreate (an? )?(image|picture)",
+    "generate": r"\bgenerate|\b(draw|paint) me\b|\b(create|make|render) (me )?(an? )?(new )?(image|picture|photo|painting|"
+    r"illustration)s? (of|showing)|\bimagine\b|text[- ]to[- ]image|\brender (me )?an? ",
     "texture": r"seamless|tileable|\btexture from",
 }
 
@@ -221,7 +223,8 @@ CLAUSE_SPLIT = (
     r"\s*(?:(?:[,;!]|\.(?=\s|$))+\s*(?:and |then |but |also |plus )?(?:then )?|\s+and then\s+|\s+and also\s+"
     r"|\s+then\s+|\s+and\s+|\s+but\s+|\s+also\s+|\s+plus\s+|\s+after that\s+|\s+afterwards\s+"
     r"|\s+as well as\s+|\s+followed by\s+|\s+while\s+"
-    r"|\s+with\s+(?=(?:lots of|more|less|some|a bit|a little|extra|a lot|plenty|heavy|strong|high|low|added)\b))"
+    r"|\s+with\s+(?=(?:lots of|more|less|some|a bit|a little|extra|a lot|plenty|heavy|strong|high|low|added|film|grain"
+    r"|a vignette)\b))"
 )
 REWRITES = (
     (r"black\s+and\s+white", "black-and-white"),
@@ -288,7 +291,13 @@ IMAGE_WORDS = (
 )
 UNDERSTANDING_OPS = ("describe", "detect_faces", "ocr")
 # Ops whose naming words include region words ("remove the text", "what does the sign say").
-WHOLE_CLAUSE_KEYWORDS = (*UNDERSTANDING_OPS, "inpaint", "remove_background")
+WHOLE_CLAUSE_KEYWORDS = (*UNDERSTANDING_OPS, "inpaint", "remove_background", "generate")
+# What a generation request asks to see ("generate an image of a cat" → "a cat").
+PROMPT = (
+    r"(?:image|picture|photo|painting|drawing|illustration|render(?:ing)?|art(?:work)?)s?\s+(?:of|showing)\s+(.+)",
+    r"(?:text[- ]to[- ]image\s*:?|generate|create|draw(?: me)?|paint(?: me)?|render(?: me)?|imagine)\s+(.+)",
+)
+
 # A file the user names ("match the colours to ref.jpg").
 FILE_NAME = r"(?<![\w/.~-])[\w./~-]+\.(?:jpe?g|png|tiff?|webp|bmp|gif|heic)\b"
 
