@@ -192,15 +192,22 @@ def xphoto_grayworld(image: np.ndarray) -> np.ndarray:
 
 
 def imagemagick_convert() -> str | None:
-    """Path of ImageMagick's ``convert``, checked to be the real thing, or None."""
-    path = shutil.which("convert")
-    if path is None:
-        return None
-    try:
-        version = subprocess.run([path, "-version"], capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return path if "ImageMagick" in version.splitlines()[0] else None
+    """Path of the first ImageMagick ``convert`` on PATH, checked to be the real thing, or None.
+
+    Another program of that name may come first on PATH (a stand-in, or
+    Windows' disk converter), so every directory is tried.
+    """
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        path = shutil.which("convert", path=folder)
+        if path is None:
+            continue
+        try:
+            version = subprocess.run([path, "-version"], capture_output=True, text=True, timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if version.startswith("Version: ImageMagick"):
+            return path
+    return None
 
 
 def imagemagick_auto(image: np.ndarray, convert: str) -> np.ndarray:

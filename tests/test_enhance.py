@@ -17,6 +17,7 @@ from skimage.metrics import peak_signal_noise_ratio
 import retouch
 from retouch.analyze import to_float
 from retouch.cli import main
+from retouch.ops import tone
 from retouch.ops.registry import MACRO, get_spec
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "auto_enhance.py"
@@ -114,6 +115,40 @@ def test_rounds_report_plans_measurements_and_why_they_stopped(dark_result):
 def test_the_plan_replays_to_the_same_output(dark, dark_result):
     replayed = retouch.apply(dark, dark_result.plan.to_dict()).array
     assert np.abs(replayed.astype(int) - dark_result.array.astype(int)).max() <= 1
+
+
+@pytest.fixture(scope="module")
+def blown_sky(astronaut) -> tuple[np.ndarray, slice]:
+    """The astronaut below a blown (white) sky, in tungsten light clipped at white; and the sky rows."""
+    rows = astronaut.shape[0] // 3
+    scene = np.concatenate([np.full((rows, *astronaut.shape[1:]), 255, np.uint8), astronaut])
+    return bench.relight(scene, bench.TUNGSTEN_XY), slice(0, rows)
+
+
+def test_a_blown_sky_in_tungsten_light_comes_back_neutral_not_cyan(blown_sky):
+    cast, sky = blown_sky
+    result = retouch.auto_enhance(cast)
+    red, green, blue = result.array[sky].reshape(-1, 3).mean(axis=0)
+    # Luminance-keeping gains alone pulled the clipped red channel some 40 levels under green.
+    assert red >= green - 2 and red >= blue
+    a_before, b_before = rgb2lab(cast[sky]).reshape(-1, 3).mean(axis=0)[1:]
+    a_after, b_after = rgb2lab(result.array[sky]).reshape(-1, 3).mean(axis=0)[1:]
+    assert np.hypot(a_after, b_after) < 0.4 * np.hypot(a_before, b_before)
+    assert a_after > a_before - 1  # not pushed towards green
+
+
+def test_the_plan_records_the_measured_white_balance_gains(blown_sky, astronaut):
+    result = retouch.auto_enhance(blown_sky[0])
+    balance = next(step for step in result.plan.to_dict()["steps"] if step["op"] == "white_balance")
+    red, green, blue = balance["params"]["gains"]
+    assert blue > green > red  # tungsten light is short of blue
+    # Replayed on another photo, the step applies those gains, not a new estimate of that photo.
+    other = bench.relight(astronaut, bench.FLUORESCENT_XY)
+    replayed = retouch.apply(other, {"steps": [balance]}).array
+    estimated = retouch.apply(other, {"steps": [{**balance, "params": {}}]}).array
+    expected = tone.white_balance(to_float(other), balance["amount"], gains=balance["params"]["gains"])
+    assert np.abs(replayed.astype(int) - np.rint(expected * 255).astype(int)).max() <= 1
+    assert np.abs(replayed.astype(int) - estimated.astype(int)).max() > 5
 
 
 def test_the_macro_step_reports_its_expansion(dark):

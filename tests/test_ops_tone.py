@@ -63,9 +63,10 @@ def mean_ab(image: np.ndarray) -> np.ndarray:
 
 
 def add_haze(image: np.ndarray) -> np.ndarray:
-    """Haze model I t + A (1 - t), thicker towards the top as if farther away."""
+    """Haze model I t + A (1 - t) in linear light, thicker towards the top as if farther away."""
     t = np.linspace(0.35, 0.8, image.shape[0], dtype=np.float32)[:, None, None]
-    return (image * t + np.float32([0.85, 0.87, 0.9]) * (1 - t)).astype(np.float32)
+    airlight = srgb_to_linear(np.float32([0.85, 0.87, 0.9]))
+    return linear_to_srgb(srgb_to_linear(image) * t + airlight * (1 - t)).astype(np.float32)
 
 
 def warm_cast(image: np.ndarray) -> np.ndarray:
@@ -320,13 +321,32 @@ def test_dehaze_restores_contrast_of_a_hazy_photo(photo, request):
     clear = request.getfixturevalue(photo)
     hazy = add_haze(clear)
     error_hazy = np.mean((hazy - clear) ** 2)
-    half = tone.dehaze(hazy, 0.5)
-    assert np.mean((half - clear) ** 2) < 0.5 * error_hazy
+    half, full = tone.dehaze(hazy, 0.5), tone.dehaze(hazy, 1.0)
+    assert np.mean((half - clear) ** 2) < 0.7 * error_hazy
+    assert np.mean((full - clear) ** 2) < 0.25 * error_hazy
     # No colour shift: the mean colour moves towards the clear photo's, not away.
-    assert np.linalg.norm(mean_ab(half) - mean_ab(clear)) < np.linalg.norm(mean_ab(hazy) - mean_ab(clear))
+    shift = np.linalg.norm(mean_ab(hazy) - mean_ab(clear))
+    for dehazed in (half, full):
+        assert np.linalg.norm(mean_ab(dehazed) - mean_ab(clear)) < shift
     assert rms_contrast(half) > rms_contrast(hazy)
-    detail = [detail_energy(hazy), detail_energy(half), detail_energy(tone.dehaze(hazy, 1.0))]
+    detail = [detail_energy(hazy), detail_energy(half), detail_energy(full)]
     assert np.all(np.diff(detail) > 0)
+
+
+def test_dehaze_leaves_a_wall_of_the_airlight_colour_smooth(coffee):
+    # A light grey wall (the colour of haze, where the dark-channel prior fails) above a scene.
+    wall = np.float32([0.82, 0.84, 0.87]) + np.random.default_rng(0).normal(0.0, 0.01, (200, 600, 3))
+    image = np.clip(np.concatenate([wall, coffee[:200]]), 0, 1).astype(np.float32)
+    out = tone.dehaze(add_haze(image), 1.0)
+    # Its texture is amplified no more than the transmission floor allows, and no blotches appear.
+    assert out[:200].std(axis=(0, 1)).max() < 2.1 * add_haze(image)[:200].std(axis=(0, 1)).max()
+    assert np.abs(out[:200].mean(axis=(0, 1)) - image[:200].mean(axis=(0, 1))).max() < 0.12
+
+
+def test_dehaze_clips_nothing(coffee):
+    hazy = add_haze(coffee)
+    out = tone.dehaze(hazy, 1.0)
+    assert out.min() > 0 and out.max() < 1
 
 
 def test_dehaze_negative_amount_adds_haze(astronaut):
@@ -378,6 +398,37 @@ def test_white_balance_does_not_grey_a_blue_sky(astronaut):
     world = mean_ab(tone.white_balance(image, 1.0, method="grey_world")[:358])[1]
     assert edge < 0.6 * sky_blue < 0  # still clearly blue (b* strongly negative)
     assert edge < world  # grey-edge is more robust than grey-world here
+
+
+def blown_sky_under_tungsten(photo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``photo`` below a blown (white) sky, in warm light clipped at white; and the sky's mask."""
+    scene = np.concatenate([np.ones((photo.shape[0] // 3, *photo.shape[1:]), np.float32), photo])
+    sky = np.zeros(scene.shape[:2], bool)
+    sky[: photo.shape[0] // 3] = True
+    gains = np.float32([1.3, 1.0, 0.6]) / np.float32(0.2126 * 1.3 + 0.7152 + 0.0722 * 0.6)
+    return linear_to_srgb(srgb_to_linear(scene) * gains).astype(np.float32), sky
+
+
+def test_white_balance_keeps_blown_highlights_neutral(astronaut):
+    cast, sky = blown_sky_under_tungsten(astronaut)
+    a, b = rgb_to_lab(tone.white_balance(cast, 1.0))[sky][:, 1:].mean(axis=0)
+    # Luminance-keeping gains alone pull the clipped red down: a* about -20 (cyan).
+    assert abs(a) < 3 and abs(b) < 6
+
+
+def test_white_balance_with_given_gains_maps_every_photo_alike(astronaut, coffee):
+    gains = [0.8, 1.0, 1.5]
+    both = np.concatenate([astronaut[:, :400], coffee[:, :400]])
+    alone = tone.white_balance(astronaut[:, :400], 0.7, gains=gains)
+    assert np.array_equal(tone.white_balance(both, 0.7, gains=gains)[:512], alone)
+    # Only the ratios matter; without gains the estimate depends on the photo.
+    assert np.allclose(tone.white_balance(astronaut[:, :400], 0.7, gains=[1.6, 2.0, 3.0]), alone, atol=1e-5)
+    assert not np.allclose(tone.white_balance(both, 0.7)[:512], tone.white_balance(astronaut[:, :400], 0.7))
+
+
+def test_white_balance_rejects_bad_gains(astronaut):
+    with pytest.raises(ValueError, match="gains"):
+        tone.white_balance(astronaut, 1.0, gains=[1.0, 0.0, 1.0])
 
 
 def test_white_balance_rejects_unknown_method(astronaut):

@@ -7,8 +7,8 @@ a *proxy*, the photo reduced to at most :data:`PROXY_PIXELS`, so that a
 1. measures the proxy (:func:`retouch.analyze.assess`). Noise is measured on
    the full-resolution photo, where it is not averaged away, and the denoise
    step gets that sigma;
-2. runs the :data:`STAGES` in order (denoise, white balance, levels,
-   exposure, dehaze, shadows, contrast, vibrance, sharpen). A stage whose
+2. runs the :data:`STAGES` in order (denoise, white balance, dehaze,
+   levels, exposure, shadows, contrast, vibrance, sharpen). A stage whose
    measurement is outside its :data:`~retouch.analyze.TARGETS` range
    chooses a step and an amount that brings it back towards the range's
    aim; the step is tried on the proxy, refused if it would drive more
@@ -43,6 +43,7 @@ from retouch.colorspace import srgb_to_linear
 from retouch.engine import Progress, apply_point_ops
 from retouch.filters import shrink
 from retouch.ops.registry import POINT, Expansion, get_spec
+from retouch.ops.tone import white_balance_gains
 from retouch.plans import Plan, Step
 from retouch.result import Result
 
@@ -61,6 +62,8 @@ TYPICAL_KEY_EV = -0.6
 WHITE_BALANCE_FRACTION = 0.7
 # Below this RMS contrast (of luma, 0-1) a picture is a uniform card with nothing to enhance.
 UNIFORM_RMS = 0.005
+# Dehaze amounts to try, strongest first (see _dehaze).
+DEHAZE_AMOUNTS = (1.0, 0.85, 0.7, 0.55)
 # Levels stretches between these percentiles of the darkest and brightest channel.
 _STRETCH_PERCENTILES = (0.02, 99.98)
 
@@ -151,7 +154,9 @@ def _white_balance(state: _State) -> _Decision | None:
     cast = state.values["cast"]
     if _out(state, "cast") == 0:
         return None
-    step = _scaled_step("white_balance", WHITE_BALANCE_FRACTION, {}, state.strength)
+    # The measured gains go into the step, so that the plan replays the same correction elsewhere.
+    gains = [round(float(g), 4) for g in white_balance_gains(state.proxy)]
+    step = _scaled_step("white_balance", WHITE_BALANCE_FRACTION, {"gains": gains}, state.strength)
     a, b = state.values["cast_a"], state.values["cast_b"]
     return _Decision(step, f"colour cast {cast:.1f} (a* {a:+.1f}, b* {b:+.1f}) > {TARGETS['cast'].high:g}")
 
@@ -228,12 +233,25 @@ def _exposure(state: _State) -> _Decision | None:
 
 
 def _dehaze(state: _State) -> _Decision | None:
-    """Haze above range: dark-channel dehaze, removing the fraction that reaches the aim."""
+    """Haze above range while white is still near white: dark-channel dehaze.
+
+    Haze adds bright light, lifting the dark channel but not the white
+    point; a photo whose whole range is squeezed (white low as well) is flat,
+    not hazy, and is left to levels, and one with clipped highlights is
+    over-exposed, which lifts the dark channel too, and is left to exposure
+    (a later round dehazes if haze remains). This stage runs before levels,
+    which would otherwise lower the black point uniformly, although haze is
+    thicker with distance.
+    """
     haze = state.values["haze"]
-    if _out(state, "haze") == 0:
+    if _out(state, "haze") == 0 or _out(state, "white_point") > 0 or _out(state, "highlight_clipping") > 0:
         return None
-    amount = min(1.0, 1.0 - TARGETS["haze"].aim / haze)
-    step = _scaled_step("dehaze", amount, {}, state.strength)
+    # Full removal brightens what lies in front of the haze, up to white: the strongest
+    # amount that clips no more than the loop tolerates.
+    for amount in DEHAZE_AMOUNTS:
+        step = _scaled_step("dehaze", amount, {}, state.strength)
+        if _newly_clipped(state.proxy, _run_step(state.proxy, step)) <= CLIPPING_TOLERANCE:
+            break
     return _Decision(step, f"haze (dark channel) {haze:.3f} > {TARGETS['haze'].high:g}")
 
 
@@ -282,14 +300,15 @@ def _sharpen(state: _State) -> _Decision | None:
     return _Decision(step, f"blur metric {state.values['blur']:.2f} > {TARGETS['blur'].high:g}")
 
 
-# Order matters: noise first (stretching tones would amplify it), then colour, the
-# tonal range, exposure, haze, local tone, colour richness and detail last.
+# Order matters: noise first (stretching tones would amplify it), then colour, haze (which
+# varies with distance, unlike the uniform black point levels would set), the tonal range,
+# exposure, local tone, colour richness and detail last.
 STAGES: tuple[Stage, ...] = (
     _denoise,
     _white_balance,
+    _dehaze,
     _levels,
     _exposure,
-    _dehaze,
     _shadows,
     _contrast,
     _vibrance,

@@ -792,9 +792,14 @@ _DEHAZE_WORK_DIAGONAL = 1200.0  # estimate haze on a copy about this size
 _DEHAZE_PATCH = 0.01  # dark-channel window radius, fraction of the diagonal
 _DEHAZE_REFINE = 0.04  # guided-filter radius for the transmission, fraction of the diagonal
 # Bright flat areas (sky, fog banks) break the dark-channel prior and get a far too low
-# transmission; this floor caps the amplification (4x) that would turn their noise into blotches.
-_DEHAZE_MIN_TRANSMISSION = 0.25
+# transmission; this floor (in linear light) caps the amplification (2.2x) that would turn
+# their noise and texture into blotches.
+_DEHAZE_MIN_TRANSMISSION = 0.45
 _DEHAZE_ADD = 0.6  # blend towards the airlight at amount -1
+# Distance (linear RGB) from the airlight below which a colour may be the scene's own (see dehaze).
+_DEHAZE_TOLERANCE = 0.1
+# Fraction of its hazy level that the darkest channel keeps at least (see _transmission_floor).
+_DEHAZE_KEEP_DARK = 0.005
 
 
 def _dark_channel(image: np.ndarray, radius: int) -> np.ndarray:
@@ -844,15 +849,20 @@ def _airlight(image: np.ndarray, dark: np.ndarray) -> np.ndarray:
     ),
 )
 def dehaze(image: np.ndarray, amount: float) -> np.ndarray:
-    """Haze removal with the dark-channel prior (He, Sun & Tang 2009).
+    """Haze removal with the dark-channel prior (He, Sun & Tang 2009), in linear light.
 
-    On a copy about 1200 px in diagonal: the dark channel (minimum over the
-    channels, then a grey opening with a window of 2 % of the diagonal, which
-    avoids haze halos around thin dark objects) gives the airlight ``A``
-    (mean of its brightest 0.1 %) and the transmission
-    ``t = 1 - 0.95 amount dark(I / A)``, refined by a guided filter steered
-    by the grey image and kept above 0.25. The full-resolution scene is
-    ``J = (I - A) / t + A``. Negative amounts blend towards ``A`` instead.
+    Haze mixes light, so the model ``I = J t + A (1 - t)`` is solved on
+    linear values. On a copy about 1200 px in diagonal: the dark channel
+    (minimum over the channels, then a grey opening with a window of 2 % of
+    the diagonal, which avoids haze halos around thin dark objects) gives
+    the airlight ``A`` (mean of its brightest 0.1 %) and the transmission
+    ``t = 1 - 0.95 amount dark(I / A)``. Pixels whose colour is within 0.1
+    of ``A`` (a white wall, where the prior fails) get
+    ``t * 0.1 / |I - A|`` instead, since there haze and scene look alike. ``t`` is refined
+    by a guided filter steered by the grey image and kept above 0.45. At
+    full resolution each pixel's ``t`` is raised where needed to keep the
+    result off black and white, and the scene is ``J = (I - A) / t + A``.
+    Negative amounts blend towards ``A`` instead.
 
     Parameters
     ----------
@@ -876,13 +886,21 @@ def dehaze(image: np.ndarray, amount: float) -> np.ndarray:
     if amount == 0:
         return image.copy()
     work = shrink(image, image_diagonal(image.shape) / _DEHAZE_WORK_DIAGONAL)
+    # Haze adds light: the model I = J t + A (1 - t) holds in linear light, not in encoded values.
+    linear_work = srgb_to_linear(work)
     diagonal = image_diagonal(work.shape)
     patch = max(1, round(_DEHAZE_PATCH * diagonal))
-    airlight = _airlight(work, _dark_channel(work, patch))
+    airlight = _airlight(linear_work, _dark_channel(linear_work, patch))
+    linear = _decode(image)
     if amount < 0:
         mix = np.float32(_DEHAZE_ADD * -amount)
-        return np.clip(image * (1 - mix) + airlight * mix, 0.0, 1.0).astype(np.float32)
-    transmission = 1.0 - 0.95 * amount * _dark_channel(work / airlight, patch)
+        return _encode(linear * (1 - mix) + airlight * mix)
+    transmission = 1.0 - 0.95 * amount * _dark_channel(linear_work / airlight, patch)
+    # Where the scene has the airlight's colour (a white wall, an overcast sky) the prior
+    # fails: its dark channel is high without haze. Trust the estimate less the closer a
+    # pixel is to the airlight.
+    distance = np.maximum(np.linalg.norm(linear_work - airlight, axis=2), 1e-6)
+    transmission = np.minimum(1.0, transmission * np.maximum(1.0, _DEHAZE_TOLERANCE / distance))
     grey = luma(work).astype(np.float32)
     transmission = guided_filter(
         grey, transmission.astype(np.float32), round(_DEHAZE_REFINE * diagonal), 1e-3
@@ -890,12 +908,51 @@ def dehaze(image: np.ndarray, amount: float) -> np.ndarray:
     transmission = np.maximum(transmission, _DEHAZE_MIN_TRANSMISSION)
     if work is not image:
         transmission = resized(transmission, image.shape[1], image.shape[0])
-    scene = (image - airlight) / transmission[..., None] + airlight
-    return np.clip(scene, 0.0, 1.0).astype(np.float32)
+    transmission = np.maximum(transmission, _transmission_floor(linear, airlight))
+    linear -= airlight
+    linear /= transmission[..., None]
+    linear += airlight
+    return _encode(linear)
+
+
+def _transmission_floor(linear: np.ndarray, airlight: np.ndarray) -> np.ndarray:
+    """Per pixel, the least transmission that keeps the dehazed pixel off black and white.
+
+    The refined transmission is smooth, so next to a dark object it can be
+    lower than that object's own haze allows, which would drive the object
+    below black; a pixel brighter than the airlight can likewise be driven
+    past white. With ``m = min_c I_c / A_c``, ``t >= (1 - m) / (1 - b m)``
+    keeps the darkest channel at ``b m A`` or above (``b`` is
+    :data:`_DEHAZE_KEEP_DARK`), and ``t >= (I_c - A_c) / (1 - A_c)`` keeps
+    every channel at or below 1.
+    """
+    ratio = linear / airlight
+    darkest = np.clip(_channel_min(ratio), 0.0, 1.0)
+    floor = (1.0 - darkest) / (1.0 - _DEHAZE_KEEP_DARK * darkest)
+    brightest = _peak((linear - airlight) / np.maximum(1.0 - airlight, 1e-3))
+    return np.maximum(floor, brightest)
+
+
+def _decode(image: np.ndarray) -> np.ndarray:
+    """sRGB to linear light by a 16-bit table (several times faster than the power curve)."""
+    return lookup(image, _SRGB_TO_LINEAR)
+
+
+def _encode(linear: np.ndarray) -> np.ndarray:
+    """Linear light to sRGB by a table; values outside [0, 1] clip."""
+    # The table is indexed in encoded steps near black, where the curve is steepest.
+    return lookup(np.sqrt(np.clip(linear, 0.0, 1.0, out=linear), out=linear), _SQRT_LINEAR_TO_SRGB)
+
+
+_SRGB_TO_LINEAR = srgb_to_linear(np.linspace(0.0, 1.0, _LUT_SIZE, dtype=np.float32))
+_SQRT_LINEAR_TO_SRGB = linear_to_srgb(np.linspace(0.0, 1.0, _LUT_SIZE, dtype=np.float32) ** 2)
 
 
 _WB_WORK_SIDE = 512  # estimate the illuminant on a copy this size
 _WB_CLIPPED = 0.98  # encoded level treated as clipped
+# Encoded level of a channel from which white balance treats it as (partly) clipped
+# (see _protect_highlights); at and above _WB_CLIPPED it is treated as fully clipped.
+_WB_HIGHLIGHT_START = 0.9
 
 
 def _estimate_illuminant(image: np.ndarray, method: str) -> np.ndarray:
@@ -936,6 +993,16 @@ def _estimate_illuminant(image: np.ndarray, method: str) -> np.ndarray:
             "illuminant estimate",
             choices=("grey_edge", "grey_world", "white_patch"),
         ),
+        Param(
+            "gains",
+            "numbers",
+            None,
+            "linear R, G, B gains that make the light neutral (as measured by auto_enhance); "
+            "given, they replace the estimate, so the step replays identically on other photos",
+            minimum=0.05,
+            maximum=20.0,
+            length=3,
+        ),
     ),
     examples=(
         "fix the white balance",
@@ -952,13 +1019,20 @@ def _estimate_illuminant(image: np.ndarray, method: str) -> np.ndarray:
     ),
     color=True,
 )
-def white_balance(image: np.ndarray, amount: float, *, method: str = "grey_edge") -> np.ndarray:
+def white_balance(
+    image: np.ndarray, amount: float, *, method: str = "grey_edge", gains: Sequence[float] | None = None
+) -> np.ndarray:
     """Automatic white balance by von Kries gains in linear light.
 
     The illuminant is estimated (see ``method``) on a downscaled, smoothed
-    copy ignoring clipped pixels; per-channel gains that map it to grey are
-    raised to the power ``amount``, normalised to keep grey's luminance and
-    applied in linear light with a soft highlight shoulder.
+    copy ignoring clipped pixels, unless ``gains`` are given; the per-channel
+    gains that map it to grey are raised to the power ``amount``, normalised
+    to keep grey's luminance and applied in linear light with a soft
+    highlight shoulder. Keeping grey's luminance takes light from the
+    strongest channel, which would tint clipped highlights (a blown sky in
+    tungsten light) with the opposite of the cast; a channel near clipping
+    is therefore raised towards the pixel's brightest one, so clipped areas
+    come out neutral.
 
     Parameters
     ----------
@@ -968,6 +1042,10 @@ def white_balance(image: np.ndarray, amount: float, *, method: str = "grey_edge"
         Strength in [0, 1]; 1 removes the estimated cast completely.
     method : {'grey_edge', 'grey_world', 'white_patch'}
         ``grey_edge`` (default) is robust to large single-colour areas.
+    gains : sequence of 3 floats, optional
+        Linear R, G, B gains that neutralise the light, as returned by
+        :func:`white_balance_gains` (their scale does not matter); they
+        replace the estimate, so the same correction applies to every photo.
 
     Returns
     -------
@@ -980,9 +1058,75 @@ def white_balance(image: np.ndarray, amount: float, *, method: str = "grey_edge"
     >>> out = white_balance(img, 1.0)
     >>> bool(out[..., 2].mean() > img[..., 2].mean())
     True
+    >>> bool(np.allclose(white_balance(img, 1.0, gains=[1.0, 1.1, 1.6]),
+    ...                  white_balance(img, 1.0, gains=[2.0, 2.2, 3.2])))
+    True
     """
     if amount == 0:
         return image.copy()
+    if gains is None:
+        gains = white_balance_gains(image, method)
+    gains = np.asarray(gains, dtype=np.float64)
+    if gains.shape != (3,) or not np.all(gains > 0):
+        raise ValueError(f"white_balance: gains must be 3 positive numbers, got {gains.tolist()}")
+    return _protect_highlights(image, _luminance_normalised(gains**amount))
+
+
+def white_balance_gains(image: np.ndarray, method: str = "grey_edge") -> np.ndarray:
+    """Linear R, G, B gains that make the estimated light of ``image`` neutral.
+
+    Parameters
+    ----------
+    image : (H, W, 3) float32 array
+        Image in [0, 1].
+    method : {'grey_edge', 'grey_world', 'white_patch'}
+        The illuminant estimate (see :func:`white_balance`).
+
+    Returns
+    -------
+    ndarray of shape (3,)
+        Gains normalised to keep grey's luminance.
+
+    Examples
+    --------
+    >>> img = np.random.default_rng(0).random((64, 64, 3), dtype=np.float32) * np.float32([1, 0.9, 0.6])
+    >>> r, g, b = white_balance_gains(img)
+    >>> bool(b > g > r)
+    True
+    """
     illuminant = _estimate_illuminant(image, method)
-    gains = _luminance_normalised((illuminant.mean() / illuminant) ** amount)
-    return _apply_gains(image, gains)
+    return _luminance_normalised(illuminant.mean() / illuminant)
+
+
+def _protect_highlights(image: np.ndarray, gains: np.ndarray) -> np.ndarray:
+    """Apply ``gains`` (see :func:`_apply_gains`), keeping clipped channels from tinting highlights.
+
+    A clipped channel holds less light than the scene had, so a gain below 1
+    on it (red, under tungsten light) pulls it under the other channels and
+    turns a blown sky or a white shirt cyan, and the soft shoulder holds the
+    boosted channels below it. Where a channel of the input nears white
+    (from :data:`_WB_HIGHLIGHT_START` to :data:`_WB_CLIPPED`, smoothly) the
+    pixel's other channels take their plain gains (clipped at 1, no
+    shoulder) and the clipped channel is raised towards the brightest of
+    them: at worst the highlight becomes neutral, never the opposite of the
+    cast, and a pixel whose clipped channel stays the brightest (a red
+    flower, a warm skin highlight) keeps its colour.
+    """
+    out = _apply_gains(image, gains)
+    rows = np.flatnonzero(_peak(image) > _WB_HIGHLIGHT_START)
+    if rows.size == 0:
+        return out
+    channels = out.shape[2]
+    # Channel-planar copies of the few pixels concerned: reductions over channels stay fast.
+    pixels = np.ascontiguousarray(image.reshape(-1, image.shape[2])[rows, :channels].T)
+    weights = smoothstep(_WB_HIGHLIGHT_START, _WB_CLIPPED, pixels)
+    plain_curves = linear_to_srgb(
+        np.minimum(srgb_to_linear(np.linspace(0.0, 1.0, _LUT_SIZE))[:, None] * gains[None, :], 1.0)
+    ).astype(np.float32)
+    plain = np.stack([lookup(pixels[c], plain_curves[:, c]) for c in range(channels)])
+    flat = out.reshape(-1, channels)
+    blended = np.ascontiguousarray(flat[rows].T)
+    blended += weights.max(axis=0) * (plain - blended)
+    blended += weights * (blended.max(axis=0) - blended)
+    flat[rows] = blended.T
+    return out
