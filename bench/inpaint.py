@@ -181,9 +181,12 @@ def fsr(python: str, image: np.ndarray, mask: np.ndarray, repeat: int) -> tuple[
 def contrib_available(python: str | None) -> bool:
     if not python:
         return False
-    probe = subprocess.run(
-        [python, "-c", "import cv2; cv2.xphoto.inpaint"], capture_output=True, text=True, check=False
-    )
+    try:
+        probe = subprocess.run(
+            [python, "-c", "import cv2; cv2.xphoto.inpaint"], capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return False
     return probe.returncode == 0
 
 

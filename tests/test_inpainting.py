@@ -75,6 +75,42 @@ def test_thin_fill_beats_opencv_telea(astronaut: np.ndarray) -> None:
     assert hole_psnr(astronaut, inpaint(astronaut, mask), mask) > hole_psnr(astronaut, telea, mask)
 
 
+def test_extrapolation_continues_a_texture() -> None:
+    from retouch.extrapolation import extrapolate
+    from retouch.inpainting import _membrane_fill
+
+    y, x = np.mgrid[:96, :96]
+    waves = (0.5 + 0.3 * np.sin(x / 2.0) + 0.2 * np.cos((x + y) / 3.0))[..., None].astype(np.float32)
+    hole = np.zeros((96, 96), bool)
+    hole[40:52, 44:56] = True
+    hole[90:, :8] = True  # at the image's edge
+    out = extrapolate(waves, hole)
+    assert np.array_equal(out[~hole], waves[~hole])
+    inside = hole & (y < 60)
+    assert float(np.abs(out - waves)[inside].max()) < 0.05
+    # At the image's edge the waves are extrapolated from one side only: close, not exact.
+    assert float(np.abs(out - waves)[90:, :8].mean()) < 0.15
+    # The smooth membrane cannot continue the waves into the hole.
+    assert float(np.abs(_membrane_fill(waves, hole) - waves)[inside].max()) > 0.2
+    # Only the parts asked for are filled.
+    only = extrapolate(waves, hole, fill=inside)
+    assert np.array_equal(only[90:, :8], waves[90:, :8])
+    # A part with nothing known in reach keeps the values it holds.
+    cut_off = np.ones((96, 96), bool)
+    cut_off[:4, :4] = False
+    assert np.array_equal(extrapolate(waves, cut_off, fill=inside), waves)
+
+
+def test_blobs_in_texture_beat_the_membrane_alone() -> None:
+    from retouch.inpainting import _membrane_fill, _to_work
+
+    photo = np.ascontiguousarray(data.brick()[:160, :160])
+    mask = blob_mask(photo.shape, count=8, seed=3)
+    membrane = np.rint(_membrane_fill(_to_work(photo), mask)[..., 0] * 255).astype(np.uint8)
+    out = inpaint(photo, mask)
+    assert hole_psnr(photo, out, mask) > hole_psnr(photo, membrane, mask) + 0.5
+
+
 def test_large_square_keeps_texture() -> None:
     photo = np.ascontiguousarray(data.grass()[:256, :256])
     mask = np.zeros(photo.shape, bool)

@@ -4,13 +4,15 @@ Each connected part of the mask is filled by the method that suits it:
 
 - **Thin or small parts** (scratches, dust, wires, blemishes; no pixel
   farther than ``_THIN_HALF_WIDTH`` from the known image, or fewer than
-  ``_SMALL_AREA`` pixels) get the mean of two estimates that err
-  differently: the biharmonic membrane through the hole's border (one
-  sparse solve) and a non-local estimate from the best-matching known
-  patches nearby (:func:`retouch.patchmatch.nonlocal_fill`). On scratched
-  photos the mean is about 0.6 dB closer to the truth than the biharmonic
-  fill alone, and it runs at a few tenths of a second per megapixel of
-  typical damage.
+  ``_SMALL_AREA`` pixels) get a blend of estimates that err differently:
+  the biharmonic membrane through the hole's border (one sparse solve) and a
+  non-local estimate from the best-matching known patches nearby
+  (:func:`retouch.patchmatch.nonlocal_fill`), half each; compact parts a few
+  pixels across (blobs, not strokes) also get a frequency-selective
+  extrapolation (:func:`retouch.extrapolation.extrapolate`), which
+  continues texture where the other two cannot see. On scratched photos the
+  blend is about 0.6 dB closer to the truth than the biharmonic fill alone,
+  on blotched ones about 2 dB; scratches take about 0.1 s per 0.25 MP.
 - **Large parts** (objects to remove, big holes) are completed from
   exemplars in a window around them: a coarse-to-fine pyramid whose coarsest
   level is filled from the border inwards (onion peel), then each level
@@ -50,6 +52,19 @@ _THIN_RADIUS = 2
 _THIN_REACH = 5
 _THIN_NEIGHBOURS = 8
 _THIN_GUESS_WEIGHT = 0.3
+# Compact thin parts (blobs, not scratches: wider than this, area at most _COMPACT times the squared
+# half-width, at most _SPECTRAL_MAX_SIDE long) also get a frequency-selective extrapolation, first
+# with this share of the blend, then a wider non-local search guided by that blend; the final blend
+# takes these shares of the membrane (against the refined non-local estimate) and of the extrapolation.
+_SPECTRAL_HALF_WIDTH = 2.5
+_COMPACT = 20.0
+_SPECTRAL_MAX_SIDE = 96
+_FIRST_SPECTRAL_SHARE = 0.6
+_WIDE_REACH = 12
+_WIDE_RADIUS = 4
+_WIDE_GUESS_WEIGHT = 0.5
+_MEMBRANE_SHARE = 0.2
+_SPECTRAL_SHARE = 0.25
 # Exemplar completion works in a window around each part, this many times the part's size each side.
 _CONTEXT = 1.0
 _MIN_CONTEXT = 32
@@ -64,6 +79,7 @@ _VOTE_TOLERANCE = 0.1
 _ROUNDS = 4
 _FINE_ROUNDS = 2
 _SWEEPS = 4
+_FINE_SWEEPS = 2
 # Weight of the gradient-energy channels against colour in patch distances.
 _TEXTURE_WEIGHT = 1.0
 # Large fills take their detail (finer than this Gaussian sigma) from the exemplars and their
@@ -320,7 +336,11 @@ def _complete(image: np.ndarray, hole: np.ndarray, levels: int, seed: int) -> np
         else:
             level.init_from(coarse, rng)
         finest = depth == levels - 1
-        level.iterate(rounds=_FINE_ROUNDS if finest else _ROUNDS, sweeps=_SWEEPS, seed=seed + depth)
+        level.iterate(
+            rounds=_FINE_ROUNDS if finest else _ROUNDS,
+            sweeps=_FINE_SWEEPS if finest else _SWEEPS,
+            seed=seed + depth,
+        )
         coarse = level
     out = image.copy()
     out[hole] = coarse.result()[hole][:, :channels]
@@ -355,13 +375,18 @@ def _fill_exemplar(work: np.ndarray, part: np.ndarray, hole: np.ndarray, seed: i
     work[window][inside] = filled[inside]
 
 
-def _fill_thin(work: np.ndarray, hole: np.ndarray) -> None:
-    """Fill thin and small parts (in place): the mean of a biharmonic and a non-local estimate.
+def _fill_thin(work: np.ndarray, hole: np.ndarray, wide: np.ndarray) -> None:
+    """Fill thin and small parts (in place) by blending estimates that err differently.
 
-    The two err differently (the membrane blurs texture and edges, the
-    patches sometimes pick the wrong neighbour), so their mean is closer to
-    the truth than either: about +0.6 dB over the biharmonic fill alone on
-    scratched sample photos.
+    Everywhere: the mean of a biharmonic estimate (which blurs texture and
+    edges) and a non-local one (whose patches sometimes pick the wrong
+    neighbour), about +0.6 dB over the biharmonic fill alone on scratched
+    photos. The ``wide`` parts (blobs a few pixels across, into which 5 x 5
+    patches from 5 pixels away cannot see) first add a frequency-selective
+    extrapolation that continues texture; that blend then guides a second,
+    wider non-local search (9 x 9 patches from up to 12 pixels away), and
+    the three are blended again: about +1.6 dB over the first mean on
+    blotched photos.
     """
     from retouch.patchmatch import nonlocal_fill
 
@@ -370,7 +395,24 @@ def _fill_thin(work: np.ndarray, hole: np.ndarray) -> None:
     patches = nonlocal_fill(
         work, hole, smooth, ys, xs, _THIN_REACH, _THIN_RADIUS, _THIN_GUESS_WEIGHT, _THIN_NEIGHBOURS
     )
-    work[ys, xs] = 0.5 * (smooth[ys, xs] + patches)
+    blend = 0.5 * (smooth[ys, xs] + patches)
+    inside = wide[ys, xs]
+    if inside.any():
+        from retouch.extrapolation import extrapolate
+
+        guess = work.copy()
+        guess[ys, xs] = blend
+        spectral = extrapolate(guess, hole, wide)[ys[inside], xs[inside]]
+        first = blend[inside]
+        first += _FIRST_SPECTRAL_SHARE * (spectral - first)
+        guess[ys[inside], xs[inside]] = first
+        refined = nonlocal_fill(
+            work, hole, guess, ys[inside], xs[inside], _WIDE_REACH, _WIDE_RADIUS, _WIDE_GUESS_WEIGHT,
+            _THIN_NEIGHBOURS,
+        )  # fmt: skip
+        structure = _MEMBRANE_SHARE * smooth[ys[inside], xs[inside]] + (1 - _MEMBRANE_SHARE) * refined
+        blend[inside] = structure + _SPECTRAL_SHARE * (spectral - structure)
+    work[ys, xs] = blend
 
 
 def inpaint(image: np.ndarray, mask: Any, *, method: str = "auto", seed: int = 0) -> np.ndarray:
@@ -434,8 +476,12 @@ def inpaint(image: np.ndarray, mask: Any, *, method: str = "auto", seed: int = 0
     parts, count = ndimage.label(hole, structure=np.ones((3, 3), bool))
     distance = ndimage.distance_transform_edt(hole)
     indices = np.arange(1, count + 1)
-    widths = ndimage.maximum(distance, parts, indices)
-    areas = ndimage.sum_labels(hole, parts, indices)
+    # Per-part maxima and counts over the hole pixels only (ndimage.maximum sorts the whole image).
+    labels = parts[hole]
+    widths = np.zeros(count + 1)
+    np.maximum.at(widths, labels, distance[hole])
+    widths = widths[1:]
+    areas = np.bincount(labels, minlength=count + 1)[1:]
     if method == "fast":
         large = np.zeros(count, bool)
     elif method == "exemplar":
@@ -449,5 +495,9 @@ def inpaint(image: np.ndarray, mask: Any, *, method: str = "auto", seed: int = 0
         _fill_exemplar(work, part, hole, seed + int(label))
         hole &= ~part
     if hole.any():
-        _fill_thin(work, hole)
+        boxes = ndimage.find_objects(parts)
+        sides = np.array([max(b[0].stop - b[0].start, b[1].stop - b[1].start) for b in boxes])
+        compact = (widths > _SPECTRAL_HALF_WIDTH) & (areas <= _COMPACT * widths**2)
+        spectral = ~large & compact & (sides <= _SPECTRAL_MAX_SIDE)
+        _fill_thin(work, hole, np.concatenate([[False], spectral])[parts])
     return _put_back(work, array, filled)
