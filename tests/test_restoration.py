@@ -13,7 +13,14 @@ from retouch.aging import age_photo
 from retouch.cli import main
 from retouch.errors import InputError
 from retouch.ops.registry import MACRO, PIXEL, get_spec
-from retouch.scratches import detect_damage, detect_dust, detect_scratches, grey_image
+from retouch.scratches import (
+    damage_planes,
+    detect_damage,
+    detect_dust,
+    detect_scratches,
+    grey_image,
+    neutral_overlay,
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,19 +49,18 @@ def test_detectors_find_the_damage_on_a_synthetic_old_photo(aged_camera):
     dust = detect_dust(aged_camera.image)
     assert scratches.shape == dust.shape == aged_camera.image.shape[:2]
     assert scratches.dtype == dust.dtype == bool
-    # Well above what chance would give at these mask densities (under 2 %).
+    # Strict per-pixel scores (measured 0.69 / 1.00 and 0.56 / 0.87): the soft edges of the damage count.
     assert (
-        recall(scratches, aged_camera.scratches) > 0.3 and precision(scratches, aged_camera.scratches) > 0.4
+        recall(scratches, aged_camera.scratches) > 0.6 and precision(scratches, aged_camera.scratches) > 0.9
     )
-    assert recall(dust, aged_camera.dust) > 0.3 and precision(dust, aged_camera.dust) > 0.3
+    assert recall(dust, aged_camera.dust) > 0.45 and precision(dust, aged_camera.dust) > 0.75
 
 
-@pytest.mark.parametrize("name", ["camera", "astronaut", "chelsea"])
+@pytest.mark.parametrize("name", ["camera", "astronaut", "chelsea", "coffee", "rocket"])
 def test_undamaged_photos_are_hardly_flagged(name):
-    # The target is 0.5 %; bench/restore_old_photo.py reports where it is not met (wires,
-    # tripod legs, star-filter rays look like scratches). This guards against a regression.
-    scratches, dust = detect_damage(grey_image(getattr(data, name)()))
-    assert (scratches | dust).mean() < 0.01
+    # The target: under 0.5 % (measured 0.34 / 0.42 / 0.12 / 0.05 / 0.34 %).
+    scratches, dust = detect_damage(*damage_planes(getattr(data, name)()))
+    assert (scratches | dust).mean() < 0.005
 
 
 def test_detection_reads_grey_rgba_and_16_bit_alike(aged_camera):
@@ -65,7 +71,8 @@ def test_detection_reads_grey_rgba_and_16_bit_alike(aged_camera):
     base = detect_scratches(rgb)
     for variant in (rgba, wide):
         assert np.array_equal(detect_scratches(variant), base)
-    assert recall(detect_scratches(grey), aged_camera.scratches) > 0.8 * recall(base, aged_camera.scratches)
+    # Without colour the detector has less evidence, not much less recall.
+    assert recall(detect_scratches(grey), aged_camera.scratches) > 0.9 * recall(base, aged_camera.scratches)
 
 
 def test_large_images_find_scratches_at_half_size_and_refine(aged_camera, monkeypatch):
@@ -76,7 +83,7 @@ def test_large_images_find_scratches_at_half_size_and_refine(aged_camera, monkey
     coarse = detect_scratches(aged_camera.image)
     assert not np.array_equal(coarse, full)
     assert recall(coarse, aged_camera.scratches) > 0.6 * recall(full, aged_camera.scratches)
-    assert precision(coarse, aged_camera.scratches) > 0.5
+    assert precision(coarse, aged_camera.scratches) > 0.7
 
 
 def test_a_plain_line_and_a_step_edge():
@@ -88,6 +95,41 @@ def test_a_plain_line_and_a_step_edge():
     found, _ = detect_damage(line)
     assert found[:, 60:62].mean() > 0.9 and found.sum() <= 2 * 128 * 1.1
     assert not detect_damage(edge)[0].any()
+
+
+def test_a_line_along_an_edge_is_scene_not_damage():
+    # A bright line on the border of a dark and a light area (a rim) differs from its two sides very
+    # unequally; the same line across a flat area is a scratch.
+    picture = np.full((128, 128), 0.3, np.float32)
+    picture[:, 64:] = 0.7
+    rim = picture.copy()
+    rim[:, 62:64] = 0.95
+    across = picture.copy()
+    across[:, 30:32] = 0.95
+    assert not detect_damage(rim)[0].any()
+    assert detect_damage(across)[0][:, 30:32].mean() > 0.9
+
+
+def test_colour_tells_paper_from_a_toned_line():
+    # A sepia print with two equally bright lines: one toned like the print (scene), one the
+    # off-white of the paper (where the emulsion is gone).
+    sepia = np.array([1.07, 0.96, 0.78], np.float32)
+    grey = np.full((160, 160), 0.45, np.float32)
+    grey[:, 40:42] = grey[:, 110:112] = 0.8
+    rgb = grey[..., None] * sepia
+    rgb[:, 110:112] = [0.82, 0.8, 0.76]
+    image = np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+    found, _ = detect_damage(*damage_planes(image))
+    assert found[:, 110:112].mean() > 0.9
+    assert not found[:, 40:42].any()
+
+
+def test_neutral_overlay_accepts_damage_colours_only():
+    print_colour = np.array([[0.12, 0.2]])
+    assert neutral_overlay(0.3 * print_colour, print_colour)[0]  # pulled towards neutral
+    assert not neutral_overlay(print_colour, print_colour)[0]  # the print's own colour
+    assert not neutral_overlay(np.array([[-0.1, -0.25]]), np.zeros((1, 2)))[0]  # a blue line
+    assert neutral_overlay(np.array([[0.02, 0.07]]), np.array([[0.0, 0.01]]))[0]  # paper on grey
 
 
 def test_remove_ops_through_apply_repair_the_damage(aged_camera):

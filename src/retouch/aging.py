@@ -2,9 +2,10 @@
 
 :func:`age_photo` turns a clean photo into a plausible scanned old print:
 faded tones, a sepia or faded-dye colour cast, film grain, scratches (smooth
-random curves 1-5 px wide, bright where the emulsion is gone or dark where
-dirt sits in them) and dust specks, and returns the masks of what it drew,
-so a detector can be scored against the truth.
+random curves 1-5 px wide, bright where the emulsion is gone and the
+off-white paper base shows, or dark where dirt sits in them), dust specks
+and the scanner's own noise over all of it, and returns the masks of what
+it drew, so a detector can be scored against the truth.
 
 A damage pixel counts in a mask only where it is visible: where the damage
 changed the faded photo by at least :data:`VISIBLE` (a white scratch across
@@ -22,6 +23,8 @@ from retouch.analyze import to_rgb_float
 
 #: Smallest change (0-1 scale) for a damaged pixel to count as damage.
 VISIBLE = 0.04
+#: Standard deviation (0-255 scale) of the scanner's noise, added over the damage too.
+SCAN_NOISE = 2.0
 _SUBPIXEL = 4  # fixed-point bits for OpenCV's anti-aliased drawing
 
 
@@ -133,7 +136,7 @@ def age_photo(
     --------
     >>> from skimage import data
     >>> aged = age_photo(data.camera(), seed=1)
-    >>> aged.image.shape, 0 < aged.scratches.mean() < 0.05
+    >>> aged.image.shape, bool(0 < aged.scratches.mean() < 0.05)
     ((512, 512, 3), True)
     """
     rng = np.random.default_rng(seed)
@@ -151,9 +154,13 @@ def age_photo(
     np.clip(faded, 0.0, 1.0, out=faded)
 
     damaged = faded.copy()
+    # Where the emulsion is gone the paper base shows: off-white, cream to yellowed with age.
+    # (A stream of its own, so the paper and the scan noise leave the damage's layout as it was.)
+    scan_rng = np.random.default_rng([seed, 1])
+    paper = np.array([1.0, scan_rng.uniform(0.96, 0.99), scan_rng.uniform(0.86, 0.95)], np.float32)
     for _ in range(scratches):
         cover, box = _draw_scratch(rng, height, width)
-        tone = rng.uniform(0.85, 1.0) if rng.random() < 0.6 else rng.uniform(0.0, 0.15)
+        tone = rng.uniform(0.85, 1.0) * paper if rng.random() < 0.6 else rng.uniform(0.0, 0.15)
         opacity = cover * rng.uniform(0.7, 1.0)
         damaged[box] += opacity[..., None] * (tone - damaged[box])
     scratch_change = np.abs(damaged - faded).max(axis=2)
@@ -162,9 +169,14 @@ def age_photo(
     # Dark dirt mostly; white specks where emulsion flaked off. One tone per speck.
     count, labels = cv2.connectedComponents((cover > 0).astype(np.uint8), connectivity=8)
     tones = np.where(rng.random(count) < 0.3, rng.uniform(0.85, 1.0, count), rng.uniform(0.0, 0.15, count))
-    tone_map = tones.astype(np.float32)[labels]
-    damaged += cover[..., None] * (tone_map[..., None] - damaged)
+    tone_map = tones.astype(np.float32)[labels][..., None]
+    tone_map = np.where(tone_map > 0.5, tone_map * paper, tone_map)
+    damaged += cover[..., None] * (tone_map - damaged)
     dust_change = np.abs(damaged - with_scratches).max(axis=2)
+    # The scanner adds its own noise over everything, damage included (the reference gets the same).
+    scan = scan_rng.normal(0.0, SCAN_NOISE / 255, (height, width, 1)).astype(np.float32)
+    damaged = np.clip(damaged + scan, 0.0, 1.0)
+    faded = np.clip(faded + scan, 0.0, 1.0)
     return AgedPhoto(
         image=np.round(damaged * 255).astype(np.uint8),
         faded=np.round(faded * 255).astype(np.uint8),

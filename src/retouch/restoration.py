@@ -63,9 +63,9 @@ def toned_monochrome(image: np.ndarray) -> bool:
 
 def measure_damage(image: np.ndarray) -> dict[str, float]:
     """Percent of pixels flagged as scratches and as dust in a central full-resolution window."""
-    from retouch.scratches import detect_damage, grey_image
+    from retouch.scratches import damage_planes, detect_damage
 
-    scratches, dust = detect_damage(grey_image(central_crop(image, SAMPLE_SIDE)))
+    scratches, dust = detect_damage(*damage_planes(central_crop(image, SAMPLE_SIDE)))
     return {
         "scratches_percent": round(100 * float(scratches.mean()), 4),
         "dust_percent": round(100 * float(dust.mean()), 4),

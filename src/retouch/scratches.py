@@ -16,28 +16,43 @@ Scratches
     - long (:data:`MIN_SCRATCH_LENGTH`), thin (:data:`MAX_SCRATCH_WIDTH`)
       and elongated (:data:`MIN_ELONGATION`, from the principal axes of
       its pixels: a ring or a loop is not a scratch however thin);
-    - contrasty (:data:`MIN_MEAN_CONTRAST`) and *salient*: its response
-      outshines the mean response in a ring around it
-      (:data:`MIN_SALIENCE`), so lines inside fine texture (grass, hair,
+    - contrasty (:data:`MIN_MEAN_CONTRAST`) and *symmetric*: a scratch laid
+      over the picture differs from both of its sides by about the same,
+      while a line along an object's edge (a rim, a lit side, a seam)
+      differs from one side far more (:data:`MAX_ASYMMETRY`);
+    - *salient*: its response outshines the mean response in a ring around
+      it (:data:`MIN_SALIENCE`), so lines inside fine texture (grass, hair,
       fur, wood grain) are left alone;
     - at the ends of the tonal range (:data:`MIN_TONE_RANK`), as flaked
       emulsion (paper white) and dirt (black) are, unless it is starkly
-      salient (:data:`STARK_SALIENCE`).
+      salient (:data:`STARK_SALIENCE`);
+    - of a damage colour (colour images only, :func:`neutral_overlay`):
+      damage is a nearly neutral overlay (paper, dirt) on the print, so its
+      chroma is the surroundings' pulled towards neutral, or weak and warm
+      over a nearly neutral area. A line with the colour of what surrounds
+      it, or a strong colour of its own, is the scene's. On a toned print a
+      bright line much less coloured than the print is at its lightness is
+      confirmed damage: the salience and tone tests are relaxed for it.
 Dust
-    Specks are small (:data:`MAX_SPECK_SIDE`), compact components of strong
-    residual against the median background, salient against the residual
-    around them, reaching beyond the picture's own tonal range, and darker
-    (or brighter) than a ring of 8 points around them in *every* direction,
-    which rejects the corners of shapes.
+    Specks are grown from seeds of strong residual, bright and dark apart,
+    down to half the strongest residual nearby (so a speck stays apart from
+    the shadow or texture it touches); they are small
+    (:data:`MAX_SPECK_SIDE`), compact, salient against the residual around
+    them, of a damage colour (as for scratches), reaching beyond the
+    picture's own tonal range (or confirmed by colour on a toned print),
+    and darker (or brighter) than a ring of 8 points around them in all
+    directions but one, which rejects the corners of shapes.
 
 Thresholds follow the image's grain: they are set from the median and
 robust spread of each response. The line responses and the median run on
 horizontal strips; the component analysis works on label maps of the whole
 image (a few bytes per pixel), so a 24 MP scan fits in well under 4 GiB.
 
-Real thin structure that is bright or dark, long, straight and isolated
-(wires against the sky, the legs of a tripod, star-filter rays) is
-indistinguishable from a scratch by these cues and can be flagged.
+Real thin structure that is bright or dark, long, straight, isolated and
+symmetric (wires against the sky, the legs of a tripod, star-filter rays)
+in a grey picture is indistinguishable from a scratch by these cues and can
+be flagged; dark specks on dark tones carry no colour evidence and are
+often missed.
 """
 
 from __future__ import annotations
@@ -70,17 +85,52 @@ STARK_SALIENCE = 7.0  # above this, a line is damage whatever its tone
 MIN_TONE_RANK = 0.85  # fraction of the picture a bright line is brighter than (dark: darker)
 CLUTTER_RADIUS = 12  # px, reach of the surroundings a component is judged against
 MAX_SPECK_SIDE = 14  # px
+SPECK_REACH = 3  # px: a speck's pixels hold half the strongest residual this near
 SPECK_Z = 5.0  # speck seed threshold, robust spreads of the smoothed residual
 MIN_SPECK_CONTRAST = 0.15  # a speck's peak against its background and its ring
 MIN_SPECK_SALIENCE = 6.0  # a speck's peak over the mean residual around it
 EXTREME_PERCENT = 1.0  # a speck reaches below this percentile of the background (or above 100 - it)
 FULL_RESOLUTION_PIXELS = 8_000_000  # larger images look for scratches at half size
+MAX_ASYMMETRY = 0.35  # mean |side difference| over line response: above it, a line runs along an edge
+CHROMA_TOLERANCE = 0.03  # opponent-chroma distance (0-1 scale) that grain and scan noise may add
+MIN_NEUTRAL_SHIFT = 0.3  # damage moves the print's chroma by at least this fraction of its length
+DAMAGE_CHROMA = 0.1  # opponent chroma of yellowed paper: damage is about this coloured at most
+MIN_TONED_CHROMA = 0.06  # a print this coloured around a line lets its colour confirm damage
+CONFIRMED_SALIENCE = 2.0  # salience enough for a line whose colour says damage
 
 
 def grey_image(image: Any) -> np.ndarray:
     """Luma of any image :func:`retouch.load_image` reads, float32 H x W in [0, 1]."""
     pixels = _pixels(image)
     return luma(to_float(pixels)) if pixels.shape[2] == 3 else to_float(pixels)[..., 0]
+
+
+def damage_planes(image: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """What the detectors look at: luma, and opponent chroma (None for a grey image).
+
+    The chroma is ``(R - G, (R + G) / 2 - B)``, float32 H x W x 2, computed
+    a strip at a time so a 24 MP scan needs no float copy of its colour.
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> grey, chroma = damage_planes(data.coffee())
+    >>> grey.shape, chroma.shape
+    ((400, 600), (400, 600, 2))
+    """
+    pixels = _pixels(image)
+    if pixels.shape[2] < 3:
+        return to_float(pixels)[..., 0], None
+    grey = np.empty(pixels.shape[:2], np.float32)
+    chroma = np.empty((*pixels.shape[:2], 2), np.float32)
+    for top in range(0, pixels.shape[0], 512):
+        rgb = to_float(pixels[top : top + 512])
+        grey[top : top + 512] = luma(rgb)
+        chroma[top : top + 512, :, 0] = rgb[..., 0] - rgb[..., 1]
+        chroma[top : top + 512, :, 1] = 0.5 * (rgb[..., 0] + rgb[..., 1]) - rgb[..., 2]
+    if not chroma.any():
+        return grey, None
+    return grey, chroma
 
 
 def _line_kernels(length: int, count: int) -> list[np.ndarray]:
@@ -111,19 +161,27 @@ def residual(grey: np.ndarray) -> np.ndarray:
 
 
 def _line_responses(grey: np.ndarray) -> np.ndarray:
-    """Bright and dark line responses of a float grey image and their orientations, (H, W, 4) float32.
+    """Bright and dark line responses of a float grey image, their orientations and side gaps, (H, W, 6).
 
     The response in one orientation is the mean along a segment minus the
     means along the two parallel segments a few px to either side, the
     smaller of the two differences: a line differs from both sides in the
     same direction, an edge from one side only. The best orientation and
     side distance count; channels 2 and 3 hold the index (0 to
-    ORIENTATIONS - 1) of the orientation that won for bright and for dark.
+    ORIENTATIONS - 1) of the orientation that won for bright and for dark,
+    channels 4 and 5 the difference between the two sides' differences
+    there (near 0 for a line laid over the picture, large for a line along
+    an edge).
     """
     h, w = grey.shape
     pad = max(SIDE_OFFSETS)
-    out = np.zeros((h, w, 4), np.float32)
+    out = np.zeros((h, w, 6), np.float32)
     bright, dark = np.zeros((h, w), np.float32), np.zeros((h, w), np.float32)
+    gap, gap_bright, gap_dark = (
+        np.empty((h, w), np.float32),
+        np.empty((h, w), np.float32),
+        np.empty((h, w), np.float32),
+    )
     here_bright, here_dark = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
     one_diff, other_diff = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
     low, high, better = np.empty((h, w), np.float32), np.empty((h, w), np.float32), np.empty((h, w), bool)
@@ -133,6 +191,8 @@ def _line_responses(grey: np.ndarray) -> np.ndarray:
         angle = np.pi * k / ORIENTATIONS
         here_bright.fill(0.0)
         here_dark.fill(0.0)
+        gap_bright.fill(0.0)
+        gap_dark.fill(0.0)
         for offset in SIDE_OFFSETS:
             dx, dy = round(-np.sin(angle) * offset), round(np.cos(angle) * offset)
             np.subtract(centre, padded[pad + dy : pad + dy + h, pad + dx : pad + dx + w], out=one_diff)
@@ -140,11 +200,16 @@ def _line_responses(grey: np.ndarray) -> np.ndarray:
             # Bright: the smaller of the two differences; dark: the smaller of their negatives.
             np.minimum(one_diff, other_diff, out=low)
             np.maximum(one_diff, other_diff, out=high)
+            np.subtract(high, low, out=gap)
+            np.negative(high, out=high)
+            np.copyto(gap_bright, gap, where=low > here_bright)
+            np.copyto(gap_dark, gap, where=high > here_dark)
             np.maximum(here_bright, low, out=here_bright)
-            np.maximum(here_dark, np.negative(high, out=high), out=here_dark)
-        for polarity, here, best in ((0, here_bright, bright), (1, here_dark, dark)):
+            np.maximum(here_dark, high, out=here_dark)
+        for polarity, here, best, g in ((0, here_bright, bright, gap_bright), (1, here_dark, dark, gap_dark)):
             np.greater(here, best, out=better)
             np.copyto(out[..., 2 + polarity], np.float32(k), where=better)
+            np.copyto(out[..., 4 + polarity], g, where=better)
             np.maximum(best, here, out=best)
     out[..., 0], out[..., 1] = bright, dark
     return out
@@ -168,20 +233,22 @@ def _box_sums(integral: np.ndarray, stats: np.ndarray, margin: int) -> tuple[np.
     return sums.astype(np.float64), ((x1 - x0) * (y1 - y0)).astype(np.float64)
 
 
-def _surroundings(labels: np.ndarray, count: int, response: np.ndarray) -> np.ndarray:
-    """Per component: the mean line response in a ring around it (4 to CLUTTER_RADIUS px off).
+def _surroundings(labels: np.ndarray, count: int, maps: list[np.ndarray]) -> np.ndarray:
+    """Per component: the mean of each map in a ring around it (4 to CLUTTER_RADIUS px off), (count, maps).
 
     The ring comes from a grey-level dilation of the label map, so
     neighbouring components share the ring where they meet. In a quiet area
-    it holds grain only; in fine texture (grass, hair, fabric) it holds the
-    texture's own lines, which a real line of that texture does not outshine.
+    the line response there holds grain only; in fine texture (grass, hair,
+    fabric) it holds the texture's own lines, which a real line of that
+    texture does not outshine.
     """
     lab = labels.astype(np.float32)
     inner = cv2.dilate(lab, np.ones((9, 9), np.uint8))
     outer = cv2.dilate(lab, np.ones((2 * CLUTTER_RADIUS + 1,) * 2, np.uint8)).astype(np.int64)
     ring = (outer > 0) & (inner == 0)
-    total = np.bincount(outer[ring], minlength=count)
-    return np.bincount(outer[ring], weights=response[ring], minlength=count) / np.maximum(total, 1)
+    which = outer[ring]
+    total = np.maximum(np.bincount(which, minlength=count), 1)
+    return np.stack([np.bincount(which, weights=m[ring], minlength=count) / total for m in maps], axis=1)
 
 
 def _elongation(labels: np.ndarray, count: int, candidates: np.ndarray) -> np.ndarray:
@@ -239,6 +306,10 @@ def _line_components(
     contrast: np.ndarray,
     differs: float,
     tone_rank: np.ndarray,
+    gap: np.ndarray,
+    grey: np.ndarray,
+    chroma: np.ndarray | None,
+    print_tint: np.ndarray | None,
 ) -> np.ndarray:
     """Hysteresis on one polarity's line response; keep long, thin components that stand out.
 
@@ -263,21 +334,30 @@ def _line_components(
     flat = labels.ravel()
     core_area = np.bincount(flat, weights=core, minlength=count)
     keep &= core_area / np.maximum(length, 1) <= MAX_SCRATCH_WIDTH
-    strength = np.bincount(flat[core], weights=response.ravel()[core], minlength=count) / np.maximum(
-        core_area, 1
-    )
+    strength = _component_mean(response, flat, core, count)
     keep &= strength >= MIN_MEAN_CONTRAST
     keep &= _elongation(labels, count, keep) >= MIN_ELONGATION
-    around = _surroundings(np.where(keep[labels], labels, 0), count, texture)
-    salience = strength / np.maximum(around, 1e-6)
-    keep &= salience >= MIN_SALIENCE
+    # A line that runs along an edge (a rim, a lit side) differs from its two sides by very different
+    # amounts; a scratch, laid over the picture, mostly by the same.
+    asymmetry = _component_mean(gap, flat, core, count) / np.maximum(strength, 1e-6)
+    keep &= asymmetry <= MAX_ASYMMETRY
+    maps = [texture] if chroma is None else [texture, chroma[..., 0], chroma[..., 1]]
+    around = _surroundings(np.where(keep[labels], labels, 0), count, maps)
+    salience = strength / np.maximum(around[:, 0], 1e-6)
+    neutral, confirmed = np.ones(count, bool), np.zeros(count, bool)
+    if chroma is not None:
+        own = np.stack([_component_mean(chroma[..., c], flat, core, count) for c in range(2)], axis=1)
+        neutral = neutral_overlay(own, around[:, 1:])
+        confirmed = neutral & _less_coloured_than_print(
+            own, _component_mean(grey, flat, core, count), print_tint
+        )
+    keep &= neutral & (salience >= np.where(confirmed, CONFIRMED_SALIENCE, MIN_SALIENCE))
     # Flaked emulsion shows the paper and dirt is black: damage mostly lies at the ends of the tonal
     # range, while a printed line (a wire, a seam, a tripod leg) keeps the tones of the picture around
-    # it. A line that outshines its surroundings by far is damage wherever its tone lies.
-    rank = np.bincount(flat[core], weights=tone_rank.ravel()[core], minlength=count) / np.maximum(
-        core_area, 1
-    )
-    keep &= (rank >= MIN_TONE_RANK) | (salience >= STARK_SALIENCE)
+    # it. A line that outshines its surroundings by far, or whose colour says damage, is damage
+    # wherever its tone lies.
+    rank = _component_mean(tone_rank, flat, core, count)
+    keep &= (rank >= MIN_TONE_RANK) | (salience >= STARK_SALIENCE) | confirmed
     return keep[labels]
 
 
@@ -300,7 +380,7 @@ def _background_residual(grey: np.ndarray) -> tuple[np.ndarray, float]:
     return r, max(2.0 * noise, VISIBLE_CHANGE)
 
 
-def _scratch_mask(grey: np.ndarray, r: np.ndarray, differs: float) -> np.ndarray:
+def _scratch_mask(grey: np.ndarray, r: np.ndarray, differs: float, chroma: np.ndarray | None) -> np.ndarray:
     """Scratch pixels of a float grey image, given its background residual (see the module notes)."""
     responses = map_strips(grey, _line_responses, margin=SEGMENT_LENGTH + max(SIDE_OFFSETS))
     bright, dark = responses[..., 0], responses[..., 1]
@@ -309,16 +389,21 @@ def _scratch_mask(grey: np.ndarray, r: np.ndarray, differs: float) -> np.ndarray
     weak = max(floor + GROW_Z * spread, MIN_CONTRAST / 2)
     texture = np.maximum(bright, dark)
     rank = _tone_rank(grey)
+    tint = None if chroma is None else tint_by_lightness(grey, chroma)
     # The line response spreads a few px beyond a thin line; the residual says which pixels differ.
     orientation = responses[..., 2]
-    scratches = _line_components(bright, strong, weak, orientation, texture, r, differs, rank) & (r > differs)
+    scratches = _line_components(
+        bright, strong, weak, orientation, texture, r, differs, rank, responses[..., 4], grey, chroma, tint
+    ) & (r > differs)
     orientation = responses[..., 3]
-    dark_lines = _line_components(dark, strong, weak, orientation, texture, -r, differs, 1 - rank)
+    dark_lines = _line_components(
+        dark, strong, weak, orientation, texture, -r, differs, 1 - rank, responses[..., 5], grey, chroma, tint
+    )
     scratches |= dark_lines & (r < -differs)
     return scratches
 
 
-def detect_damage(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def detect_damage(grey: np.ndarray, chroma: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Scratch and dust masks of a float grey image in [0, 1], from one shared analysis.
 
     Specks on or beside a scratch are left to the scratch.
@@ -333,11 +418,13 @@ def detect_damage(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scratches, dust : (H, W) bool arrays
     """
     r, differs = _background_residual(grey)
-    scratches = _scratches_of(grey, r, differs)
-    return scratches, _specks(grey, r, differs, scratches)
+    scratches = _scratches_of(grey, chroma, r, differs)
+    return scratches, _specks(grey, chroma, r, differs, scratches)
 
 
-def _scratches_of(grey: np.ndarray, r: np.ndarray | None = None, differs: float | None = None) -> np.ndarray:
+def _scratches_of(
+    grey: np.ndarray, chroma: np.ndarray | None, r: np.ndarray | None = None, differs: float | None = None
+) -> np.ndarray:
     """Scratch mask of a grey image; above :data:`FULL_RESOLUTION_PIXELS`, found at half size and refined.
 
     At half size the line analysis costs a quarter; the mask found there is
@@ -348,15 +435,18 @@ def _scratches_of(grey: np.ndarray, r: np.ndarray | None = None, differs: float 
     if r is None or differs is None:
         r, differs = _background_residual(grey)
     if grey.size <= FULL_RESOLUTION_PIXELS:
-        return _scratch_mask(grey, r, differs)
+        return _scratch_mask(grey, r, differs, chroma)
     small = shrink(grey, 2.0)
-    coarse = _scratch_mask(small, *_background_residual(small)).astype(np.uint8)
+    small_chroma = None if chroma is None else shrink(chroma, 2.0)
+    coarse = _scratch_mask(small, *_background_residual(small), small_chroma).astype(np.uint8)
     size = (grey.shape[1], grey.shape[0])
     near = cv2.dilate(cv2.resize(coarse, size, interpolation=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8))
     return (near > 0) & (np.abs(r) > differs)
 
 
-def _specks(grey: np.ndarray, r: np.ndarray, differs: float, scratches: np.ndarray | None) -> np.ndarray:
+def _specks(
+    grey: np.ndarray, chroma: np.ndarray | None, r: np.ndarray, differs: float, scratches: np.ndarray | None
+) -> np.ndarray:
     """Small, compact, isolated components of strong residual, darker or brighter than the picture.
 
     Dirt is darker than anything printed and flaked emulsion shows the
@@ -366,12 +456,12 @@ def _specks(grey: np.ndarray, r: np.ndarray, differs: float, scratches: np.ndarr
     """
     smooth = cv2.GaussianBlur(r, (0, 0), 0.7)
     floor, spread = _noise_floor(np.abs(smooth))
-    seeds = np.abs(smooth) > max(floor + SPECK_Z * spread, MIN_CONTRAST)
-    grown = (np.abs(r) > differs) & (cv2.dilate(seeds.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    seed_level = max(floor + SPECK_Z * spread, MIN_CONTRAST)
+    free = None
     if scratches is not None:
         # A speck on or beside a scratch would join it; the scratch is spoken for.
-        grown &= cv2.dilate(scratches.astype(np.uint8), np.ones((3, 3), np.uint8)) == 0
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(grown.astype(np.uint8), connectivity=8)
+        free = cv2.dilate(scratches.astype(np.uint8), np.ones((3, 3), np.uint8)) == 0
+    count, labels, stats = _speck_components(r, smooth, seed_level, differs, free)
     width, height, area = (stats[:, i].astype(np.float64) for i in (2, 3, 4))
     keep = (np.maximum(width, height) <= MAX_SPECK_SIDE) & (area >= 2)
     # Compact: a speck fills much of its box, a short line or a corner does not.
@@ -389,15 +479,62 @@ def _specks(grey: np.ndarray, r: np.ndarray, differs: float, scratches: np.ndarr
     np.minimum.at(darkest, flat, grey.ravel()[inside])
     np.maximum.at(brightest, flat, grey.ravel()[inside])
     # Grain moves a speck's extreme pixel by about the noise level either way.
-    keep &= (darkest <= low + differs / 2) | (brightest >= high - differs / 2)
-    # Salient: it outshines the residual around it (grain, texture) by far.
-    magnitude = np.abs(smooth)
-    own = np.bincount(flat, weights=magnitude.ravel()[inside], minlength=count)
-    around, box = _box_sums(cv2.integral(magnitude), stats, CLUTTER_RADIUS)
-    keep &= peak >= MIN_SPECK_SALIENCE * (around - own) / np.maximum(box - area, 1)
+    extreme = (darkest <= low + differs / 2) | (brightest >= high - differs / 2)
+    if chroma is not None:
+        colour = np.zeros((count, 2))
+        ring = np.zeros((count, 2))
+        for c in range(2):
+            channel = chroma[..., c]
+            colour[:, c] = np.bincount(flat, weights=channel.ravel()[inside], minlength=count) / np.maximum(
+                area, 1
+            )
+            sums, box = _box_sums(cv2.integral(channel), stats, CLUTTER_RADIUS)
+            ring[:, c] = (sums - colour[:, c] * area) / np.maximum(box - area, 1)
+        neutral = neutral_overlay(colour, ring, over_colour=True)
+        keep &= neutral
+        # On a toned print a speck whose colour says damage need not reach beyond the print's range.
+        lightness = np.bincount(flat, weights=grey.ravel()[inside], minlength=count) / np.maximum(area, 1)
+        extreme |= neutral & _less_coloured_than_print(colour, lightness, tint_by_lightness(grey, chroma))
+    keep &= extreme
+    # Salient: it outshines the residual around it (grain, texture) by far. Its own soft rim, 2 px
+    # around its box, is not part of the surroundings.
+    integral = cv2.integral(np.abs(smooth))
+    near, near_box = _box_sums(integral, stats, 2)
+    around, box = _box_sums(integral, stats, CLUTTER_RADIUS)
+    keep &= peak >= MIN_SPECK_SALIENCE * (around - near) / np.maximum(box - near_box, 1)
     keep[0] = False
     keep &= _ringed(grey, stats, darkest, brightest, keep)
     return keep[labels]
+
+
+def _speck_components(
+    r: np.ndarray, smooth: np.ndarray, seed_level: float, differs: float, free: np.ndarray | None
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """Candidate specks: bright and dark apart, each grown from its seeds to half its local peak.
+
+    A pixel joins a seed next to it when it differs from the background
+    the same way, by at least ``differs`` and by half the strongest
+    residual within :data:`SPECK_REACH` px: so a speck stays apart from the
+    weaker texture or the shadow it touches. Returns the label count, one
+    label map for both polarities and the OpenCV stats rows.
+    """
+    labels = np.zeros(r.shape, np.int32)
+    all_stats = [np.zeros((1, 5), np.int32)]
+    count = 1
+    reach = np.ones((2 * SPECK_REACH + 1,) * 2, np.uint8)
+    for sign in (1.0, -1.0):
+        signed = r if sign > 0 else -r
+        seeds = ((smooth if sign > 0 else -smooth) > seed_level).astype(np.uint8)
+        grown = (signed > differs) & (cv2.dilate(seeds, np.ones((3, 3), np.uint8)) > 0)
+        grown &= signed >= 0.5 * cv2.dilate(signed, reach)
+        if free is not None:
+            grown &= free
+        n, lab, stats, _ = cv2.connectedComponentsWithStats(grown.astype(np.uint8), connectivity=8)
+        inside = lab > 0
+        labels[inside] = lab[inside] + (count - 1)
+        all_stats.append(stats[1:])
+        count += n - 1
+    return count, labels, np.concatenate(all_stats)
 
 
 def _ringed(
@@ -406,9 +543,10 @@ def _ringed(
     """Whether each candidate speck differs from its surroundings in every direction, the same way.
 
     The lightly smoothed image is read at 8 points on a circle just outside
-    the speck: all of them must be lighter than a dark speck (darker than a
-    bright one) by :data:`MIN_SPECK_CONTRAST`. The corner of a dark shape
-    meets dark in some direction; a speck of dust does not.
+    the speck: all of them but one (a speck may touch a line or an edge)
+    must be lighter than a dark speck (darker than a bright one) by
+    :data:`MIN_SPECK_CONTRAST`. The corner of a dark shape meets dark in
+    several directions; a speck of dust does not.
     """
     out = np.zeros(len(stats), bool)
     which = np.flatnonzero(candidates)
@@ -423,8 +561,8 @@ def _ringed(
     xs = np.clip(np.rint(cx[:, None] + radius[:, None] * np.cos(angles)), 0, w - 1).astype(int)
     ys = np.clip(np.rint(cy[:, None] + radius[:, None] * np.sin(angles)), 0, h - 1).astype(int)
     ring = smooth[ys, xs]
-    dark_ok = ring.min(axis=1) >= darkest[which] + MIN_SPECK_CONTRAST
-    bright_ok = ring.max(axis=1) <= brightest[which] - MIN_SPECK_CONTRAST
+    dark_ok = np.sort(ring, axis=1)[:, 1] >= darkest[which] + MIN_SPECK_CONTRAST
+    bright_ok = np.sort(ring, axis=1)[:, -2] <= brightest[which] - MIN_SPECK_CONTRAST
     out[which] = dark_ok | bright_ok
     return out
 
@@ -452,7 +590,7 @@ def detect_scratches(image: Any) -> np.ndarray:
     >>> found.shape, bool((found & aged.scratches).sum() > 0.3 * aged.scratches.sum())
     ((512, 512), True)
     """
-    return _scratches_of(grey_image(image))
+    return _scratches_of(*damage_planes(image))
 
 
 def detect_dust(image: Any) -> np.ndarray:
@@ -468,5 +606,78 @@ def detect_dust(image: Any) -> np.ndarray:
     (H, W) bool ndarray
         True on speck pixels.
     """
-    grey = grey_image(image)
-    return _specks(grey, *_background_residual(grey), None)
+    grey, chroma = damage_planes(image)
+    return _specks(grey, chroma, *_background_residual(grey), None)
+
+
+def _component_mean(values: np.ndarray, flat: np.ndarray, core: np.ndarray, count: int) -> np.ndarray:
+    """Per component: the mean of ``values`` over its ``core`` pixels (``flat``: the raveled label map)."""
+    area = np.bincount(flat[core], minlength=count)
+    return np.bincount(flat[core], weights=values.ravel()[core], minlength=count) / np.maximum(area, 1)
+
+
+def _less_coloured_than_print(own: np.ndarray, lightness: np.ndarray, print_tint: np.ndarray) -> np.ndarray:
+    """Whether each candidate is clearly less coloured than the print is at its lightness.
+
+    Toned prints colour their light tones most: a bright line or speck far
+    less coloured than the print at its own lightness shows the paper, not
+    the picture. Dark tones carry little colour, so dark candidates are
+    never confirmed this way.
+    """
+    level = np.minimum((lightness * len(print_tint)).astype(int), len(print_tint) - 1)
+    expected = np.hypot(print_tint[level, 0], print_tint[level, 1])
+    return (expected >= MIN_TONED_CHROMA) & (
+        np.hypot(own[:, 0], own[:, 1]) <= (1 - MIN_NEUTRAL_SHIFT) * expected
+    )
+
+
+def tint_by_lightness(grey: np.ndarray, chroma: np.ndarray, bins: int = 16) -> np.ndarray:
+    """The picture's mean opponent chroma at each of ``bins`` grey levels, (bins, 2); 0 where none."""
+    step = max(1, grey.size // 500_000)
+    level = np.minimum((grey.ravel()[::step] * bins).astype(np.int64), bins - 1)
+    total = np.maximum(np.bincount(level, minlength=bins), 1)
+    return np.stack(
+        [
+            np.bincount(level, weights=chroma[..., c].ravel()[::step], minlength=bins) / total
+            for c in range(2)
+        ],
+        axis=1,
+    )
+
+
+def neutral_overlay(own: np.ndarray, around: np.ndarray, over_colour: bool = False) -> np.ndarray:
+    """Whether each candidate's colour could be damage laid over the print around it.
+
+    Damage is a nearly neutral overlay (off-white paper, black dirt)
+    blended over the print, so a damaged pixel's opponent chroma lies
+    between the print's and a weak one of its own. A line of the scene has
+    the colour of what surrounds it (a toned line in a toned print, a rim
+    in a red saucer) or a strong colour of its own (a blue strut); neither
+    is damage. Where the surroundings are nearly neutral (a grey print)
+    only a strongly coloured line is ruled out.
+
+    Parameters
+    ----------
+    own, around : (N, 2) arrays
+        Mean opponent chroma (R - G, (R + G) / 2 - B) of each candidate and of a ring around it.
+    over_colour : bool
+        Also accept weakly warm candidates (paper) over a print far more
+        coloured than they are. Right for specks, which the other tests
+        pin down; for lines it would also accept lit struts and wires
+        against a coloured sky.
+
+    Returns
+    -------
+    (N,) bool array
+    """
+    ring = np.hypot(around[:, 0], around[:, 1])
+    # Pulled towards neutral: a fraction of the surroundings' chroma along the same axis.
+    kept = np.clip((own * around).sum(axis=1) / np.maximum(ring**2, 1e-9), 0.0, 1.0)
+    on_axis = np.hypot(*(own - kept[:, None] * around).T) <= CHROMA_TOLERANCE
+    pulled = on_axis & ((1 - kept) * ring >= MIN_NEUTRAL_SHIFT * ring - CHROMA_TOLERANCE)
+    # Paper (weakly warm) over nearly neutral surroundings (the dark tones of a toned print).
+    strength = np.hypot(own[:, 0], own[:, 1])
+    warm = (own >= -CHROMA_TOLERANCE).all(axis=1) & (strength <= DAMAGE_CHROMA)
+    if over_colour:
+        return pulled | (warm & ((ring <= DAMAGE_CHROMA) | (strength <= (1 - MIN_NEUTRAL_SHIFT) * ring)))
+    return pulled | (warm & (ring <= DAMAGE_CHROMA))
