@@ -9,10 +9,10 @@ space: white noise of strength sigma in R, G and B stays white noise of that
 strength in each new channel, blocks are matched on luminance and each group
 is filtered in all three channels at once. The noise level is measured per
 RGB channel (:func:`retouch.analyze.estimate_noise_sigma`) and carried into
-the opponent channels. ``quality="fast"`` skips block matching (a sliding-
-window DCT with a Wiener second pass) for large images where time matters
-more than the last decibel; ``bench/denoise.py`` measures both against BM3D,
-scikit-image and OpenCV.
+the opponent channels. ``quality="fast"`` skips block matching (overlapping
+block-DCT shrinkage with a Wiener second pass, :mod:`retouch.sliding_dct`)
+for large images where time matters more than the last decibel;
+``bench/denoise.py`` measures both against BM3D, scikit-image and OpenCV.
 """
 
 from __future__ import annotations
@@ -44,14 +44,13 @@ _MIN_SIGMA = 0.3
 def _denoise_channels(channels: np.ndarray, noise: np.ndarray, quality: str) -> np.ndarray:
     """Denoise luminance (+ opponent colour) channels with noise ``noise`` each (0-1 units)."""
     # numba loads in about a second: only when something is denoised, never at op discovery.
-    from retouch.collaborative import collaborative_denoise, profile_for, sliding_dct_denoise
-
     if quality == "best":
+        from retouch.collaborative import collaborative_denoise, profile_for
+
         return collaborative_denoise(channels, noise, profile_for(quality, float(noise[0])))
-    out = np.empty_like(channels)
-    for c in range(channels.shape[2]):
-        out[..., c] = sliding_dct_denoise(channels[..., c], float(noise[c]))
-    return out
+    from retouch.sliding_dct import sliding_dct_denoise
+
+    return sliding_dct_denoise(channels, noise)
 
 
 def channel_noise(image: np.ndarray) -> np.ndarray:
