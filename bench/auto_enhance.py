@@ -422,12 +422,14 @@ def print_report(
         lines.append(
             (f"24 MP < {TARGET_SECONDS_24MP:g} s (median of 3): {detail}", slowest < TARGET_SECONDS_24MP)
         )
+    if noisy_seconds is not None:
+        what = (
+            f"24 MP with noise sigma {NOISE_SIGMA:g} < {TARGET_SECONDS_24MP:g} s, denoised at full resolution"
+        )
+        lines.append((f"{what}: {noisy_seconds:.1f} s", noisy_seconds < TARGET_SECONDS_24MP))
     print("\ntargets:")
     for text, met in lines:
         print(f"  {'met    ' if met else 'NOT MET'}  {text}")
-    if noisy_seconds is not None:
-        what = f"24 MP with noise sigma {NOISE_SIGMA:g}, denoised at full resolution"
-        print(f"  (info)   {what}: {noisy_seconds:.1f} s")
     return all(met for _, met in lines)
 
 
