@@ -33,6 +33,8 @@ import cv2
 import numpy as np
 from numba import njit, prange
 
+from retouch.sliding_dct import dct_matrix
+
 BLOCK = 8
 
 
@@ -75,15 +77,6 @@ def profile_for(quality: str, sigma: float) -> Profile:
 
 # Tiles are filtered one at a time: this many pixels of new output per tile side.
 _TILE = 256
-
-
-def _dct_matrix(n: int) -> np.ndarray:
-    """Orthonormal DCT-II matrix (rows are basis vectors)."""
-    k = np.arange(n)[:, None]
-    i = np.arange(n)[None, :]
-    m = np.cos(np.pi * (2 * i + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
-    m[0] /= np.sqrt(2.0)
-    return m.astype(np.float32)
 
 
 @njit(cache=True, fastmath=True)
@@ -233,7 +226,7 @@ def _block_spectra(data: np.ndarray) -> np.ndarray:
     Each coefficient is a separable correlation of the plane with two DCT
     basis vectors, which OpenCV runs over the whole plane at once.
     """
-    d = _dct_matrix(BLOCK)
+    d = dct_matrix(BLOCK)
     channels, height, width = data.shape
     hb, wb = height - BLOCK + 1, width - BLOCK + 1
     spectra = np.empty((channels, BLOCK * BLOCK, hb, wb), np.float32)
@@ -268,7 +261,7 @@ def _overlap_add(acc: np.ndarray, weights: np.ndarray) -> np.ndarray:
     columns for each vertical frequency and summed, then along the rows once
     per horizontal frequency. The result is divided by the spread weights.
     """
-    d = _dct_matrix(BLOCK)
+    d = dct_matrix(BLOCK)
     kaiser = np.kaiser(BLOCK, 2.0).astype(np.float32)
     channels = acc.shape[0]
     out = []

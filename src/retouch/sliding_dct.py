@@ -31,7 +31,7 @@ _CHUNK = 256
 THRESHOLD = 2.7
 
 
-def _dct_matrix(n: int) -> np.ndarray:
+def dct_matrix(n: int) -> np.ndarray:
     """Orthonormal DCT-II matrix (rows are basis vectors)."""
     k = np.arange(n)[:, None]
     i = np.arange(n)[None, :]
@@ -41,7 +41,7 @@ def _dct_matrix(n: int) -> np.ndarray:
 
 
 # Module-level arrays are compile-time constants in numba: the transforms multiply by literals.
-_D = _dct_matrix(BLOCK)
+_D = dct_matrix(BLOCK)
 _KAISER = np.kaiser(BLOCK, 2.0).astype(np.float32)
 # The inverse transform with the aggregation window folded in (the window is symmetric, so the
 # even/odd symmetry of the basis that the butterflies below rely on survives).
