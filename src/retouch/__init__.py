@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "apply": "retouch.api",
     "edit": "retouch.api",
+    "run_batch": "retouch.batch",
     "plan": "retouch.planner",
     "Plan": "retouch.plans",
     "Step": "retouch.plans",

@@ -304,6 +304,60 @@ def generate_command(
     typer.echo(f"Wrote {written}: {width}x{height}, {steps} steps, seed {seed}, in {seconds:.2f} s")
 
 
+@app.command("batch")
+def batch_command(
+    source: Annotated[Path, typer.Argument(help="Directory of images (not recursive).")],
+    instruction: Annotated[
+        str, typer.Argument(help="What to do to every image (planned once), or a plan file.")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the results (created).")],
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Local worker processes.")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786.")
+    ] = None,
+    planner: Annotated[str, typer.Option("--planner", help="default (offline) or openai.")] = "default",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace results that exist.")] = False,
+    quality: Quality = 92,
+    as_json: JsonFlag = False,
+) -> None:
+    """Edit every image in SOURCE with one instruction; inputs are never modified.
+
+    Runs on local processes, or on a Dask cluster with --scheduler (its workers
+    need retouch installed). Exit 2 if any image failed; each failure is listed.
+    """
+    from retouch.batch import run_batch
+
+    steps: Any = instruction
+    if Path(instruction).suffix.lower() == ".json" and Path(instruction).is_file():
+        from retouch.api import as_plan
+
+        steps = as_plan(Path(instruction))
+    bar = ProgressBar()
+    try:
+        items = run_batch(
+            source,
+            steps,
+            output,
+            workers=workers,
+            scheduler=scheduler,
+            planner=planner,
+            quality=quality,
+            overwrite=overwrite,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    failed = [item for item in items if item.error]
+    if as_json:
+        _echo_json([vars(item) for item in items])
+    else:
+        typer.echo(f"{len(items) - len(failed)} of {len(items)} images written to {output}")
+        for item in failed:
+            typer.echo(f"  failed: {item.error}", err=True)
+    if failed:
+        raise typer.Exit(2)
+
+
 @app.command("ops")
 def ops_command(as_json: JsonFlag = False) -> None:
     """List every operation with its amount range, params and description."""
