@@ -28,11 +28,15 @@ Scratches
       salient (:data:`STARK_SALIENCE`);
     - of a damage colour (colour images only, :func:`neutral_overlay`):
       damage is a nearly neutral overlay (paper, dirt) on the print, so its
-      chroma is the surroundings' pulled towards neutral, or weak and warm
-      over a nearly neutral area. A line with the colour of what surrounds
-      it, or a strong colour of its own, is the scene's. On a toned print a
-      bright line much less coloured than the print is at its lightness is
-      confirmed damage: the salience and tone tests are relaxed for it.
+      chroma is the surroundings' pulled towards neutral, yellowed paper's
+      (about as red as green) over a nearly neutral or toned area, or a
+      blend of paper and a warm print (partly transparent damage). A line
+      with the colour of what surrounds it, or a strong colour of its own,
+      is the scene's. On a toned print a bright line much less coloured
+      than the print is at its lightness is confirmed damage, and so is a
+      line mostly beyond the picture's own tonal range (its background's
+      1st to 99th percentile): the salience and tone tests are relaxed for
+      it, so dirt and paper lines across fur or grain are kept.
 Dust
     Specks are grown from seeds of strong residual, bright and dark apart,
     down to half the strongest residual nearby (so a speck stays apart from
@@ -94,7 +98,11 @@ FULL_RESOLUTION_PIXELS = 8_000_000  # larger images look for scratches at half s
 MAX_ASYMMETRY = 0.35  # mean |side difference| over line response: above it, a line runs along an edge
 CHROMA_TOLERANCE = 0.03  # opponent-chroma distance (0-1 scale) that grain and scan noise may add
 MIN_NEUTRAL_SHIFT = 0.3  # damage moves the print's chroma by at least this fraction of its length
-DAMAGE_CHROMA = 0.1  # opponent chroma of yellowed paper: damage is about this coloured at most
+DAMAGE_CHROMA = 0.1  # opponent chroma of yellowed paper: a damaged speck is about this coloured at most
+TONED_CHROMA = 0.14  # opponent chroma of a toned print (sepia) over which a paper-coloured line may lie
+# Yellowed paper's opponent chroma, (R - G, (R + G) / 2 - B), at most: about as red as green, its blue
+# down to about 0.9 of its red. Orange and red lights (lamps, star-filter rays) are far redder than green.
+PAPER_CHROMA = (0.04, 0.1)
 MIN_TONED_CHROMA = 0.06  # a print this coloured around a line lets its colour confirm damage
 CONFIRMED_SALIENCE = 2.0  # salience enough for a line whose colour says damage
 
@@ -310,6 +318,7 @@ def _line_components(
     grey: np.ndarray,
     chroma: np.ndarray | None,
     print_tint: np.ndarray | None,
+    beyond: np.ndarray,
 ) -> np.ndarray:
     """Hysteresis on one polarity's line response; keep long, thin components that stand out.
 
@@ -319,7 +328,8 @@ def _line_components(
     that the polarity's lines are positive; ``texture`` the line response
     of both polarities, to judge the surroundings by; ``tone_rank`` the
     fraction of the picture that each pixel is brighter than (darker than,
-    for dark lines).
+    for dark lines); ``beyond`` whether each pixel lies beyond the
+    picture's own tonal range the polarity's way (see :func:`_tonal_range`).
     """
     # Only pixels that themselves differ: the response's halo beside a line would join it to its neighbours.
     candidates = (response > weak) & (contrast > differs)
@@ -351,6 +361,8 @@ def _line_components(
         confirmed = neutral & _less_coloured_than_print(
             own, _component_mean(grey, flat, core, count), print_tint
         )
+    # A line mostly darker (brighter) than anything printed is dirt (paper) even across busy texture.
+    confirmed |= neutral & (_component_mean(beyond, flat, core, count) >= 0.5)
     keep &= neutral & (salience >= np.where(confirmed, CONFIRMED_SALIENCE, MIN_SALIENCE))
     # Flaked emulsion shows the paper and dirt is black: damage mostly lies at the ends of the tonal
     # range, while a printed line (a wire, a seam, a tripod leg) keeps the tones of the picture around
@@ -367,6 +379,19 @@ def _tone_rank(grey: np.ndarray) -> np.ndarray:
     histogram = cv2.calcHist([levels], [0], None, [256], [0, 256]).ravel()
     below = (np.cumsum(histogram) - histogram / 2) / max(float(histogram.sum()), 1.0)
     return cv2.LUT(levels, below.astype(np.float32))
+
+
+def _tonal_range(grey: np.ndarray, r: np.ndarray, differs: float) -> tuple[float, float]:
+    """The picture's own tonal range: the :data:`EXTREME_PERCENT` percentiles of its background.
+
+    The background (the grey minus its residual) sets grain and the damage
+    itself aside; the range is widened by half of ``differs`` for the grain
+    that moves a damaged pixel either way. Dirt is darker than anything
+    printed and flaked emulsion shows the paper, so damage reaches beyond it.
+    """
+    background = (grey - r).ravel()[:: max(1, grey.size // 1_000_000)]
+    low, high = np.percentile(background, [EXTREME_PERCENT, 100 - EXTREME_PERCENT])
+    return float(low) + differs / 2, float(high) - differs / 2
 
 
 def _background_residual(grey: np.ndarray) -> tuple[np.ndarray, float]:
@@ -391,13 +416,38 @@ def _scratch_mask(grey: np.ndarray, r: np.ndarray, differs: float, chroma: np.nd
     rank = _tone_rank(grey)
     tint = None if chroma is None else tint_by_lightness(grey, chroma)
     # The line response spreads a few px beyond a thin line; the residual says which pixels differ.
+    low, high = _tonal_range(grey, r, differs)
     orientation = responses[..., 2]
     scratches = _line_components(
-        bright, strong, weak, orientation, texture, r, differs, rank, responses[..., 4], grey, chroma, tint
+        bright,
+        strong,
+        weak,
+        orientation,
+        texture,
+        r,
+        differs,
+        rank,
+        responses[..., 4],
+        grey,
+        chroma,
+        tint,
+        grey >= high,
     ) & (r > differs)
     orientation = responses[..., 3]
     dark_lines = _line_components(
-        dark, strong, weak, orientation, texture, -r, differs, 1 - rank, responses[..., 5], grey, chroma, tint
+        dark,
+        strong,
+        weak,
+        orientation,
+        texture,
+        -r,
+        differs,
+        1 - rank,
+        responses[..., 5],
+        grey,
+        chroma,
+        tint,
+        grey <= low,
     )
     scratches |= dark_lines & (r < -differs)
     return scratches
@@ -472,14 +522,11 @@ def _specks(
     peak = np.zeros(count)
     np.maximum.at(peak, flat, np.abs(r).ravel()[inside])
     keep &= peak >= MIN_SPECK_CONTRAST
-    # The picture's range from its background (grain and the damage itself set aside).
-    background = (grey - r).ravel()[:: max(1, grey.size // 1_000_000)]
-    low, high = np.percentile(background, [EXTREME_PERCENT, 100 - EXTREME_PERCENT])
+    low, high = _tonal_range(grey, r, differs)
     darkest, brightest = np.full(count, np.inf), np.full(count, -np.inf)
     np.minimum.at(darkest, flat, grey.ravel()[inside])
     np.maximum.at(brightest, flat, grey.ravel()[inside])
-    # Grain moves a speck's extreme pixel by about the noise level either way.
-    extreme = (darkest <= low + differs / 2) | (brightest >= high - differs / 2)
+    extreme = (darkest <= low) | (brightest >= high)
     if chroma is not None:
         colour = np.zeros((count, 2))
         ring = np.zeros((count, 2))
@@ -675,9 +722,23 @@ def neutral_overlay(own: np.ndarray, around: np.ndarray, over_colour: bool = Fal
     kept = np.clip((own * around).sum(axis=1) / np.maximum(ring**2, 1e-9), 0.0, 1.0)
     on_axis = np.hypot(*(own - kept[:, None] * around).T) <= CHROMA_TOLERANCE
     pulled = on_axis & ((1 - kept) * ring >= MIN_NEUTRAL_SHIFT * ring - CHROMA_TOLERANCE)
-    # Paper (weakly warm) over nearly neutral surroundings (the dark tones of a toned print).
     strength = np.hypot(own[:, 0], own[:, 1])
-    warm = (own >= -CHROMA_TOLERANCE).all(axis=1) & (strength <= DAMAGE_CHROMA)
     if over_colour:
+        # Paper (weakly warm) over nearly neutral surroundings (the dark tones of a toned print).
+        warm = (own >= -CHROMA_TOLERANCE).all(axis=1) & (strength <= DAMAGE_CHROMA)
         return pulled | (warm & ((ring <= DAMAGE_CHROMA) | (strength <= (1 - MIN_NEUTRAL_SHIFT) * ring)))
-    return pulled | (warm & (ring <= DAMAGE_CHROMA))
+    # Paper laid with partial opacity over a warm print (sepia, faded dyes, wood): part print, part
+    # paper. Over cool colours (a blue sky) a warm line is as likely a lit wire or strut.
+    blended = np.zeros(len(own), bool)
+    for share in np.linspace(0.0, 1 - MIN_NEUTRAL_SHIFT, 8)[1:]:
+        blended |= _paper_blend(own, around, share)
+    blended &= (around >= -CHROMA_TOLERANCE).all(axis=1) & (strength < ring)
+    # Or paper itself, over a nearly neutral or toned print.
+    return pulled | blended | (_paper_blend(own, around, 0.0) & (ring <= TONED_CHROMA))
+
+
+def _paper_blend(own: np.ndarray, around: np.ndarray, share: float) -> np.ndarray:
+    """Whether each ``own`` chroma is ``share`` of ``around`` plus the rest of a yellowed paper's."""
+    paper = own - share * around
+    high = (1 - share) * np.asarray(PAPER_CHROMA) + CHROMA_TOLERANCE
+    return ((paper >= -CHROMA_TOLERANCE) & (paper <= high)).all(axis=1)
