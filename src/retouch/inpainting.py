@@ -46,11 +46,12 @@ _PATCH_RADIUS = 3
 # Parts whose farthest pixel is within this distance of the known image are thin.
 _THIN_HALF_WIDTH = 16.0
 _SMALL_AREA = 64
-# Non-local estimate of thin parts: 5 x 5 patches, candidates within 5 pixels, the 8 best averaged;
-# the hole pixels of a patch count at this weight (their values are only the biharmonic guess).
+# Non-local estimate of thin parts: 5 x 5 patches, candidates within 5 pixels, the 4 best averaged
+# (more would blur it towards the membrane it is blended with); the hole pixels of a patch count at
+# this weight (their values are only the biharmonic guess).
 _THIN_RADIUS = 2
 _THIN_REACH = 5
-_THIN_NEIGHBOURS = 8
+_THIN_NEIGHBOURS = 4
 _THIN_GUESS_WEIGHT = 0.3
 # Compact thin parts (blobs, not scratches: wider than this, area at most _COMPACT times the squared
 # half-width, at most _SPECTRAL_MAX_SIDE long) also get a frequency-selective extrapolation, first
@@ -63,6 +64,7 @@ _FIRST_SPECTRAL_SHARE = 0.6
 _WIDE_REACH = 12
 _WIDE_RADIUS = 4
 _WIDE_GUESS_WEIGHT = 0.5
+_WIDE_NEIGHBOURS = 8
 _MEMBRANE_SHARE = 0.2
 _SPECTRAL_SHARE = 0.25
 # Exemplar completion works in a window around each part, this many times the part's size each side.
@@ -408,7 +410,7 @@ def _fill_thin(work: np.ndarray, hole: np.ndarray, wide: np.ndarray) -> None:
         guess[ys[inside], xs[inside]] = first
         refined = nonlocal_fill(
             work, hole, guess, ys[inside], xs[inside], _WIDE_REACH, _WIDE_RADIUS, _WIDE_GUESS_WEIGHT,
-            _THIN_NEIGHBOURS,
+            _WIDE_NEIGHBOURS,
         )  # fmt: skip
         structure = _MEMBRANE_SHARE * smooth[ys[inside], xs[inside]] + (1 - _MEMBRANE_SHARE) * refined
         blend[inside] = structure + _SPECTRAL_SHARE * (spectral - structure)
