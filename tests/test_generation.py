@@ -176,14 +176,12 @@ def test_progress_is_reported_after_each_step(model):
 
 
 def test_a_hub_id_is_found_in_the_local_cache_only(monkeypatch, tmp_path, model, cat):
-    import huggingface_hub.constants
-
     cache = tmp_path / "hub"
     snapshot = cache / "models--someone--tiny-sd" / "snapshots" / "0123abc"
     shutil.copytree(model, snapshot)
     (cache / "models--someone--tiny-sd" / "refs").mkdir()
     (cache / "models--someone--tiny-sd" / "refs" / "main").write_text("0123abc")
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
     image = generate("a red cat", model="someone/tiny-sd", width=SIZE, height=SIZE, steps=2, seed=1)
     assert np.array_equal(np.asarray(image), np.asarray(cat))
     with pytest.raises(InputError, match="no model of that name in the local Hugging Face cache"):

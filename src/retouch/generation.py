@@ -154,23 +154,34 @@ def _resolve(source: str) -> str:
     return str(path.resolve())
 
 
+def hub_cache_dir() -> Path:
+    """The local Hugging Face hub cache.
+
+    ``$HF_HUB_CACHE``, else ``$HF_HOME/hub``, else ``~/.cache/huggingface/hub``.
+    """
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"])
+    home = os.environ.get("HF_HOME") or Path.home() / ".cache" / "huggingface"
+    return Path(home) / "hub"
+
+
 def _cached_snapshot(source: str) -> Path:
+    """The folder of a hub id already in the local cache, read from the cache layout (never a download)."""
     not_found = (
         f"{source}: no such folder, and no model of that name in the local Hugging Face cache; "
         f"Retouch never downloads weights: fetch it first (hf download {source}) or give a folder"
     )
     if not _HUB_ID.fullmatch(source):
         raise InputError(not_found)
+    repo = hub_cache_dir() / ("models--" + source.replace("/", "--"))
     try:
-        from huggingface_hub import snapshot_download
-        from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
-    except ImportError:
-        raise InputError(f"text-to-image needs torch and diffusers: {INSTALL_HINT}") from None
-
-    try:
-        return Path(snapshot_download(source, local_files_only=True))
-    except (LocalEntryNotFoundError, HFValidationError, OSError):
+        revision = (repo / "refs" / "main").read_text(encoding="utf-8").strip()
+    except OSError:
         raise InputError(not_found) from None
+    snapshot = repo / "snapshots" / revision
+    if not snapshot.is_dir():
+        raise InputError(not_found)
+    return snapshot
 
 
 @lru_cache(maxsize=1)
