@@ -62,6 +62,15 @@ class ProgressBar:
             sys.stderr.write("\n")
 
 
+def _with_progress(work: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run ``work(*args, progress=bar, **kwargs)`` with a progress bar that is closed even on errors."""
+    bar = ProgressBar()
+    try:
+        return work(*args, progress=bar, **kwargs)
+    finally:
+        bar.close()
+
+
 def _echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
@@ -129,11 +138,7 @@ def apply_command(
         typer.echo("Plan:")
         for line in steps.describe():
             typer.echo(f"  {line}")
-    bar = ProgressBar()
-    try:
-        result = apply(_image_source(image), steps, mask=mask, progress=bar, max_pixels=max_pixels)
-    finally:
-        bar.close()
+    result = _with_progress(apply, _image_source(image), steps, mask=mask, max_pixels=max_pixels)
     _write_result(result, output, quality=quality, in_place=in_place, report=report, as_json=as_json)
 
 
@@ -156,11 +161,7 @@ def auto_command(
     from retouch.plans import Step
 
     _check_output(image, output, in_place=False, offers_in_place=False)
-    bar = ProgressBar()
-    try:
-        result = auto_enhance(_image_source(image), strength=strength, max_pixels=max_pixels, progress=bar)
-    finally:
-        bar.close()
+    result = _with_progress(auto_enhance, _image_source(image), strength=strength, max_pixels=max_pixels)
     if not as_json:
         for record in result.report["rounds"]:
             state = "kept" if record["kept"] else "undone"
@@ -195,11 +196,7 @@ def restore_command(
     from retouch.restoration import restore
 
     _check_output(image, output, in_place=False, offers_in_place=False)
-    bar = ProgressBar()
-    try:
-        result = restore(_image_source(image), strength=strength, max_pixels=max_pixels, progress=bar)
-    finally:
-        bar.close()
+    result = _with_progress(restore, _image_source(image), strength=strength, max_pixels=max_pixels)
     if not as_json:
         for action in result.report["actions"]:
             if "skipped" in action:
@@ -284,21 +281,17 @@ def generate_command(
     for name, value in quiet.items():
         os.environ.setdefault(name, value)
     started = time.perf_counter()
-    bar = ProgressBar()
-    try:
-        image = generate(
-            prompt,
-            model=model,
-            width=width,
-            height=height,
-            steps=steps,
-            guidance=guidance,
-            seed=seed,
-            negative_prompt=negative,
-            progress=bar,
-        )
-    finally:
-        bar.close()
+    image = _with_progress(
+        generate,
+        prompt,
+        model=model,
+        width=width,
+        height=height,
+        steps=steps,
+        guidance=guidance,
+        seed=seed,
+        negative_prompt=negative,
+    )
     written = save_image(Picture(np.asarray(image), None), output, quality=quality)
     seconds = time.perf_counter() - started
     typer.echo(f"Wrote {written}: {width}x{height}, {steps} steps, seed {seed}, in {seconds:.2f} s")
@@ -332,21 +325,17 @@ def batch_command(
         from retouch.api import as_plan
 
         steps = as_plan(Path(instruction))
-    bar = ProgressBar()
-    try:
-        items = run_batch(
-            source,
-            steps,
-            output,
-            workers=workers,
-            scheduler=scheduler,
-            planner=planner,
-            quality=quality,
-            overwrite=overwrite,
-            progress=bar,
-        )
-    finally:
-        bar.close()
+    items = _with_progress(
+        run_batch,
+        source,
+        steps,
+        output,
+        workers=workers,
+        scheduler=scheduler,
+        planner=planner,
+        quality=quality,
+        overwrite=overwrite,
+    )
     failed = [item for item in items if item.error]
     if as_json:
         _echo_json([vars(item) for item in items])
@@ -519,11 +508,7 @@ def edit_command(
 
     if output is None and not all(get_spec(s.op).kind == ANALYSIS for s in steps.steps):
         raise InputError("missing -o OUT: where should the edited image go?")
-    bar = ProgressBar()
-    try:
-        result = edit(_image_source(image), steps, mask=mask, progress=bar, max_pixels=max_pixels)
-    finally:
-        bar.close()
+    result = _with_progress(edit, _image_source(image), steps, mask=mask, max_pixels=max_pixels)
     result.report["instruction"] = instruction
     answers = result.report.get("analysis", [])
     if output is None:
