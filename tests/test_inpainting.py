@@ -75,6 +75,43 @@ def test_thin_fill_beats_opencv_telea(astronaut: np.ndarray) -> None:
     assert hole_psnr(astronaut, inpaint(astronaut, mask), mask) > hole_psnr(astronaut, telea, mask)
 
 
+def test_thin_fill_beats_the_biharmonic_fill(astronaut: np.ndarray) -> None:
+    from skimage.restoration import inpaint_biharmonic
+
+    mask = scratch_mask(astronaut.shape[:2])
+    membrane = np.rint(np.clip(inpaint_biharmonic(astronaut, mask, channel_axis=-1), 0, 1) * 255)
+    ours = hole_psnr(astronaut, inpaint(astronaut, mask), mask)
+    # The blend with the non-local estimate alone gained about 1 dB here; the oriented fit adds 0.6.
+    assert ours > hole_psnr(astronaut, membrane.astype(np.uint8), mask) + 1.3
+
+
+def test_oriented_fit_bridges_lines_across_a_scratch() -> None:
+    from retouch.extrapolation import oriented_fit, structure_tensor
+    from retouch.inpainting import _membrane_fill
+
+    y, x = np.mgrid[:64, :64]
+    lines = (0.2 + 0.6 * (np.abs((x + 0.6 * y) % 8 - 4) < 1.0)).astype(np.float32)
+    lines = cv2.GaussianBlur(lines, (0, 0), 0.7)[..., None]
+    hole = np.zeros((64, 64), bool)
+    hole[30:33, 8:56] = True
+    ys, xs = np.nonzero(hole)
+    depth = ndimage.distance_transform_edt(hole)[ys, xs]
+    membrane = _membrane_fill(lines, hole)
+    fit = oriented_fit(lines, hole, membrane, ys, xs, depth)
+    # Fitted along the lines, not across them: half the membrane's error.
+    error = float(np.abs(fit - lines[ys, xs]).mean())
+    assert error < 0.6 * float(np.abs(membrane[ys, xs] - lines[ys, xs]).mean())
+    # The tensor's major axis is across the lines: the gradient direction (1, 0.6).
+    jxx, jxy, jyy = (j[16, 16] for j in structure_tensor(lines))
+    angle = 0.5 * np.arctan2(2 * jxy, jxx - jyy)
+    assert abs(angle - np.arctan2(0.6, 1.0)) < 0.1
+    # A pixel with no known pixel in reach keeps its guess.
+    cut_off = np.ones((64, 64), bool)
+    cut_off[:2, :2] = False
+    far = oriented_fit(lines, cut_off, membrane, np.array([40]), np.array([40]), np.array([40.0]))
+    assert np.array_equal(far, membrane[40:41, 40])
+
+
 def test_extrapolation_continues_a_texture() -> None:
     from retouch.extrapolation import extrapolate
     from retouch.inpainting import _membrane_fill

@@ -5,14 +5,16 @@ Each connected part of the mask is filled by the method that suits it:
 - **Thin or small parts** (scratches, dust, wires, blemishes; no pixel
   farther than ``_THIN_HALF_WIDTH`` from the known image, or fewer than
   ``_SMALL_AREA`` pixels) get a blend of estimates that err differently:
-  the biharmonic membrane through the hole's border (one sparse solve) and a
+  the biharmonic membrane through the hole's border (one sparse solve), a
   non-local estimate from the best-matching known patches nearby
-  (:func:`retouch.patchmatch.nonlocal_fill`), half each; compact parts a few
-  pixels across (blobs, not strokes) also get a frequency-selective
+  (:func:`retouch.patchmatch.nonlocal_fill`) and a plane fitted to the known
+  pixels along the local structure orientation
+  (:func:`retouch.extrapolation.oriented_fit`), a third each; compact parts
+  a few pixels across (blobs, not strokes) also get a frequency-selective
   extrapolation (:func:`retouch.extrapolation.extrapolate`), which
-  continues texture where the other two cannot see. On scratched photos the
-  blend is about 0.6 dB closer to the truth than the biharmonic fill alone,
-  on blotched ones about 2 dB; scratches take about 0.1 s per 0.25 MP.
+  continues texture where the others cannot see. On scratched photos the
+  blend is about 1.3 dB closer to the truth than the biharmonic fill alone,
+  on blotched ones about 2 dB; scratches take about 0.15 s per 0.25 MP.
 - **Large parts** (objects to remove, big holes) are completed from
   exemplars in a window around them: a coarse-to-fine pyramid whose coarsest
   level is filled from the border inwards (onion peel), then each level
@@ -67,6 +69,8 @@ _WIDE_GUESS_WEIGHT = 0.5
 _WIDE_NEIGHBOURS = 8
 _MEMBRANE_SHARE = 0.2
 _SPECTRAL_SHARE = 0.25
+# Near their border, blobs take this share (divided by the depth in pixels) of the local estimates.
+_LOCAL_SHARE = 0.65
 # Exemplar completion works in a window around each part, this many times the part's size each side.
 _CONTEXT = 1.0
 _MIN_CONTEXT = 32
@@ -377,19 +381,25 @@ def _fill_exemplar(work: np.ndarray, part: np.ndarray, hole: np.ndarray, seed: i
     work[window][inside] = filled[inside]
 
 
-def _fill_thin(work: np.ndarray, hole: np.ndarray, wide: np.ndarray) -> None:
+def _fill_thin(work: np.ndarray, hole: np.ndarray, wide: np.ndarray, depth: np.ndarray) -> None:
     """Fill thin and small parts (in place) by blending estimates that err differently.
 
-    Everywhere: the mean of a biharmonic estimate (which blurs texture and
-    edges) and a non-local one (whose patches sometimes pick the wrong
-    neighbour), about +0.6 dB over the biharmonic fill alone on scratched
-    photos. The ``wide`` parts (blobs a few pixels across, into which 5 x 5
-    patches from 5 pixels away cannot see) first add a frequency-selective
-    extrapolation that continues texture; that blend then guides a second,
-    wider non-local search (9 x 9 patches from up to 12 pixels away), and
-    the three are blended again: about +1.6 dB over the first mean on
-    blotched photos.
+    Everywhere: a biharmonic estimate (which blurs texture and edges), a
+    non-local one (whose patches sometimes pick the wrong neighbour) and an
+    oriented plane fit (which bridges edges along their direction but cannot
+    follow curved texture); a third each is about 1.3 dB closer to the truth
+    than the biharmonic fill alone on scratched photos. The ``wide`` parts
+    (blobs a few pixels across, into which 5 x 5 patches from 5 pixels away
+    cannot see) are filled from the inside out: the mean of the first two
+    estimates guides a frequency-selective extrapolation that continues
+    texture, that blend guides a second, wider non-local search (9 x 9
+    patches from up to 12 pixels away), and the three are blended again;
+    near the border, where the local estimates see known pixels close by,
+    the mean of the non-local estimate and the plane fit takes over, with a
+    share ``_LOCAL_SHARE / depth``. ``depth`` holds each pixel's distance to
+    the known image.
     """
+    from retouch.extrapolation import oriented_fit
     from retouch.patchmatch import nonlocal_fill
 
     smooth = _membrane_fill(work, hole)
@@ -397,23 +407,30 @@ def _fill_thin(work: np.ndarray, hole: np.ndarray, wide: np.ndarray) -> None:
     patches = nonlocal_fill(
         work, hole, smooth, ys, xs, _THIN_REACH, _THIN_RADIUS, _THIN_GUESS_WEIGHT, _THIN_NEIGHBOURS
     )
-    blend = 0.5 * (smooth[ys, xs] + patches)
+    smooth = smooth[ys, xs]
+    guess = work.copy()
+    guess[ys, xs] = 0.5 * (smooth + patches)
     inside = wide[ys, xs]
     if inside.any():
         from retouch.extrapolation import extrapolate
 
-        guess = work.copy()
-        guess[ys, xs] = blend
         spectral = extrapolate(guess, hole, wide)[ys[inside], xs[inside]]
-        first = blend[inside]
+        first = guess[ys[inside], xs[inside]]
         first += _FIRST_SPECTRAL_SHARE * (spectral - first)
         guess[ys[inside], xs[inside]] = first
         refined = nonlocal_fill(
             work, hole, guess, ys[inside], xs[inside], _WIDE_REACH, _WIDE_RADIUS, _WIDE_GUESS_WEIGHT,
             _WIDE_NEIGHBOURS,
         )  # fmt: skip
-        structure = _MEMBRANE_SHARE * smooth[ys[inside], xs[inside]] + (1 - _MEMBRANE_SHARE) * refined
-        blend[inside] = structure + _SPECTRAL_SHARE * (spectral - structure)
+        structure = _MEMBRANE_SHARE * smooth[inside] + (1 - _MEMBRANE_SHARE) * refined
+        guess[ys[inside], xs[inside]] = structure + _SPECTRAL_SHARE * (spectral - structure)
+    depth = depth[ys, xs]
+    plane = oriented_fit(work, hole, guess, ys, xs, depth)
+    blend = (smooth + patches + plane) / 3
+    if inside.any():
+        deep = guess[ys[inside], xs[inside]]
+        share = (_LOCAL_SHARE / np.maximum(depth[inside], 1.0))[:, None]
+        blend[inside] = deep + share * (0.5 * (patches[inside] + plane[inside]) - deep)
     work[ys, xs] = blend
 
 
@@ -501,5 +518,5 @@ def inpaint(image: np.ndarray, mask: Any, *, method: str = "auto", seed: int = 0
         sides = np.array([max(b[0].stop - b[0].start, b[1].stop - b[1].start) for b in boxes])
         compact = (widths > _SPECTRAL_HALF_WIDTH) & (areas <= _COMPACT * widths**2)
         spectral = ~large & compact & (sides <= _SPECTRAL_MAX_SIDE)
-        _fill_thin(work, hole, np.concatenate([[False], spectral])[parts])
+        _fill_thin(work, hole, np.concatenate([[False], spectral])[parts], distance)
     return _put_back(work, array, filled)
