@@ -129,3 +129,50 @@ def test_dtype_shape_and_alpha_are_kept(step, dtype):
 def test_upscale_rejects_a_bad_factor():
     with pytest.raises(ValueError, match="between 1 and 8"):
         upscale(np.zeros((4, 4, 3), np.uint8), factor=0.5)
+
+
+def _grey_print_with(draw, seed: int = 0, side: int = 320) -> tuple[np.ndarray, np.ndarray]:
+    """A flat grainy grey print with bright 2 px lines drawn by ``draw(canvas)``, and their mask."""
+    rng = np.random.default_rng(seed)
+    lines = np.zeros((side, side), np.uint8)
+    draw(lines)
+    grey = 0.45 + rng.normal(0, 0.02, lines.shape) + 0.3 * lines / 255
+    return np.clip(grey, 0, 1).astype(np.float32), lines > 128
+
+
+def test_a_curving_scratch_is_found_along_its_whole_length():
+    from retouch.scratches import detect_damage
+
+    # A 70-degree arc: its orientation drifts across several orientation bands.
+    grey, truth = _grey_print_with(lambda c: cv2.ellipse(c, (160, 420), (300, 300), 0, 235, 305, 255, 2))
+    scratches, _ = detect_damage(grey)
+    assert (scratches & truth).sum() >= 0.97 * truth.sum()
+    assert (
+        scratches & ~cv2.dilate(truth.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    ).sum() < 50
+
+
+def test_a_truss_of_short_bars_is_not_a_scratch():
+    from retouch.scratches import detect_damage
+
+    def truss(canvas: np.ndarray) -> None:
+        for y in range(10, 290, 28):
+            cv2.line(canvas, (150, y), (164, y + 14), 255, 2)
+            cv2.line(canvas, (164, y + 14), (150, y + 28), 255, 2)
+
+    grey, truth = _grey_print_with(truss, seed=1)
+    scratches, _ = detect_damage(grey)
+    assert (scratches & truth).sum() < 0.1 * truth.sum()
+
+
+def test_long_scratches_crossing_at_a_shallow_angle_are_both_found():
+    from retouch.scratches import detect_damage
+
+    def cross(canvas: np.ndarray) -> None:
+        # 22 degrees apart: where they cross, their orientations join them into one X-shaped component.
+        cv2.line(canvas, (20, 260), (620, 380), 255, 2)
+        cv2.line(canvas, (20, 380), (620, 260), 255, 2)
+
+    grey, truth = _grey_print_with(cross, side=640)
+    scratches, _ = detect_damage(grey)
+    assert (scratches & truth).sum() >= 0.9 * truth.sum()

@@ -9,23 +9,29 @@ Scratches
     averages out along the segment. The best of 12 orientations counts.
     Candidate pixels (response above a noise-relative threshold, and
     differing from a 21 x 21 median background) are grouped into connected
-    components *within bands of similar orientation*, so a scratch stays
-    apart from the structure it crosses, and a component is kept when it
-    holds a strong seed and is
+    components *of gradually changing orientation* (joined within bands of
+    30 degrees, in two partitions into bands offset by 15 degrees), so a
+    curving scratch stays whole while it stays apart from the structure it
+    crosses, and a component is kept when it holds a strong seed and is
 
     - long (:data:`MIN_SCRATCH_LENGTH`), thin (:data:`MAX_SCRATCH_WIDTH`)
       and elongated (:data:`MIN_ELONGATION`, from the principal axes of
-      its pixels: a ring or a loop is not a scratch however thin);
+      its pixels: a ring or a loop is not a scratch however thin), with
+      most of its pixels' own orientations along its axis
+      (:data:`MIN_ALIGNED`: a pylon's lattice is long, its bars are not);
     - contrasty (:data:`MIN_MEAN_CONTRAST`) and *symmetric*: a scratch laid
       over the picture differs from both of its sides by about the same,
       while a line along an object's edge (a rim, a lit side, a seam)
-      differs from one side far more (:data:`MAX_ASYMMETRY`);
-    - *salient*: its response outshines the mean response in a ring around
-      it (:data:`MIN_SALIENCE`), so lines inside fine texture (grass, hair,
-      fur, wood grain) are left alone;
+      differs from one side far more (:data:`MAX_ASYMMETRY`, weighted to
+      the middle of the line, where both sides lie off a wide line);
+    - *standing out*: its response outshines what the mean response in a
+      ring around it holds beyond the grain's (:data:`MIN_STANDOUT`), so
+      lines inside fine texture (grass, hair, fur, wood grain) are left
+      alone while faint lines across quiet areas are not;
     - at the ends of the tonal range (:data:`MIN_TONE_RANK`), as flaked
       emulsion (paper white) and dirt (black) are, unless it is starkly
-      salient (:data:`STARK_SALIENCE`);
+      salient: its response is far above the mean response around it,
+      grain included (:data:`STARK_SALIENCE`);
     - of a damage colour (colour images only, :func:`neutral_overlay`):
       damage is a nearly neutral overlay (paper, dirt) on the print, so its
       chroma is the surroundings' pulled towards neutral, yellowed paper's
@@ -35,8 +41,18 @@ Scratches
       is the scene's. On a toned print a bright line much less coloured
       than the print is at its lightness is confirmed damage, and so is a
       line mostly beyond the picture's own tonal range (its background's
-      1st to 99th percentile): the salience and tone tests are relaxed for
-      it, so dirt and paper lines across fur or grain are kept.
+      1st to 99th percentile): the standout and tone tests are relaxed for
+      it (:data:`CONFIRMED_STANDOUT`, :data:`CONFIRMED_STARK_STANDOUT`), so
+      dirt and paper lines across fur or grain are kept.
+
+    A long joined component that fails (two scratches crossing at a
+    shallow angle, a scratch running into texture of its orientation) is
+    judged again in pieces, one orientation band at a time
+    (:data:`LONG_JOINED`). Each kept line is then continued beyond its ends,
+    in its direction there, over the pixels that differ from the
+    background its way (:func:`_extended`): where a scratch runs along an
+    edge or over a tone like its own it leaves the line response, not the
+    damage.
 Dust
     Specks are grown from seeds of strong residual, bright and dark apart,
     down to half the strongest residual nearby (so a speck stays apart from
@@ -65,6 +81,9 @@ from typing import Any
 
 import cv2
 import numpy as np
+from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from retouch.analyze import _pixels, central_crop, estimate_noise_sigma, to_float
 from retouch.colorspace import luma
@@ -83,10 +102,18 @@ VISIBLE_CHANGE = 0.03  # a pixel differs from its background by at least this (o
 MIN_SCRATCH_LENGTH = 30  # px, bounding-box diagonal
 MAX_SCRATCH_WIDTH = 7.0  # px, differing pixels per px of length
 MIN_ELONGATION = 5.0  # ratio of the principal standard deviations of a component's pixels
+ALIGNED_DEGREES = 25.0  # a pixel whose line orientation is this near a component's axis runs along it
+MIN_ALIGNED = 0.6  # share of a scratch's pixels that run along its axis
+LONG_JOINED = 400  # px: a joined component this long that fails is judged in pieces too
 MIN_MEAN_CONTRAST = 0.1  # mean line response of a component's differing pixels
-MIN_SALIENCE = 3.5  # a component's response over the mean response around it
-STARK_SALIENCE = 7.0  # above this, a line is damage whatever its tone
+MIN_STANDOUT = 6.0  # a component's response over the mean response around it less the grain's
+CONFIRMED_STANDOUT = 3.0  # standout enough for a line whose colour says damage
+CONFIRMED_STARK_STANDOUT = 8.0  # standout enough for a line whose colour says damage, whatever its tone
+STARK_SALIENCE = 7.0  # response over the mean response around it: above this, damage whatever its tone
 MIN_TONE_RANK = 0.85  # fraction of the picture a bright line is brighter than (dark: darker)
+CORRIDOR_WIDTH = 3  # px: a scratch's continuation lies within this of its extension
+CONTINUATION_GAP = 40  # px beyond a scratch's end where its continuation is looked for
+END_LENGTH = 12  # px at each end of a scratch that give its direction there
 CLUTTER_RADIUS = 12  # px, reach of the surroundings a component is judged against
 MAX_SPECK_SIDE = 14  # px
 SPECK_REACH = 3  # px: a speck's pixels hold half the strongest residual this near
@@ -98,13 +125,12 @@ FULL_RESOLUTION_PIXELS = 8_000_000  # larger images look for scratches at half s
 MAX_ASYMMETRY = 0.35  # mean |side difference| over line response: above it, a line runs along an edge
 CHROMA_TOLERANCE = 0.03  # opponent-chroma distance (0-1 scale) that grain and scan noise may add
 MIN_NEUTRAL_SHIFT = 0.3  # damage moves the print's chroma by at least this fraction of its length
-DAMAGE_CHROMA = 0.1  # opponent chroma of yellowed paper: a damaged speck is about this coloured at most
+DAMAGE_CHROMA = 0.14  # opponent chroma of well-yellowed paper: a damaged speck is about this coloured at most
 TONED_CHROMA = 0.14  # opponent chroma of a toned print (sepia) over which a paper-coloured line may lie
 # Yellowed paper's opponent chroma, (R - G, (R + G) / 2 - B), at most: about as red as green, its blue
 # down to about 0.9 of its red. Orange and red lights (lamps, star-filter rays) are far redder than green.
 PAPER_CHROMA = (0.04, 0.1)
 MIN_TONED_CHROMA = 0.06  # a print this coloured around a line lets its colour confirm damage
-CONFIRMED_SALIENCE = 2.0  # salience enough for a line whose colour says damage
 
 
 def grey_image(image: Any) -> np.ndarray:
@@ -259,12 +285,20 @@ def _surroundings(labels: np.ndarray, count: int, maps: list[np.ndarray]) -> np.
     return np.stack([np.bincount(which, weights=m[ring], minlength=count) / total for m in maps], axis=1)
 
 
-def _elongation(labels: np.ndarray, count: int, candidates: np.ndarray) -> np.ndarray:
-    """Per component: the square root of the ratio of its pixel positions' principal variances.
+def _line_shape(
+    labels: np.ndarray, count: int, candidates: np.ndarray, orientation: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per component: elongation, and the share of its pixels running along its principal axis.
 
-    A straight or gently curving line is very elongated; a ring, a loop or
-    a blob is not, however thin its stroke. Computed for the ``candidates``
-    components only (1 elsewhere), from sums gathered in one pass each.
+    The elongation is the square root of the ratio of the pixel positions'
+    principal variances: a straight or gently curving line is very
+    elongated; a ring, a loop or a blob is not, however thin its stroke.
+    The share counts the pixels whose own line orientation is within
+    :data:`ALIGNED_DEGREES` of the principal axis: most of a scratch's pixels
+    run along it, while a lattice (a pylon, a fence, a net) that is long as
+    a whole is made of bars at other angles. Computed for the
+    ``candidates`` components only (1 elsewhere), from sums gathered in
+    one pass each.
     """
     rows, cols = np.nonzero(candidates[labels])
     which = labels[rows, cols]
@@ -277,32 +311,78 @@ def _elongation(labels: np.ndarray, count: int, candidates: np.ndarray) -> np.nd
     half_trace, det = (vxx + vyy) / 2, vxx * vyy - vxy**2
     spread = np.sqrt(np.maximum(half_trace**2 - det, 0))
     major, minor = half_trace + spread, np.maximum(half_trace - spread, 1e-3)
-    out = np.sqrt(major / minor)
-    out[~candidates] = 1.0
-    return out
+    elongation = np.sqrt(major / minor)
+    elongation[~candidates] = 1.0
+    axis = 0.5 * np.arctan2(2 * vxy, vxx - vyy)
+    own = orientation[rows, cols].astype(np.float64) * (np.pi / ORIENTATIONS)
+    # Orientations are lines (modulo 180 degrees): fold the difference into [0, 90].
+    turn = np.abs((own - axis[which] + np.pi / 2) % np.pi - np.pi / 2)
+    aligned = np.bincount(which, turn <= np.radians(ALIGNED_DEGREES), count) / n
+    aligned[~candidates] = 1.0
+    return elongation, aligned
+
+
+def _boxes(labels: np.ndarray, count: int) -> np.ndarray:
+    """OpenCV-style stats rows (x, y, width, height, area) of the components of a label map."""
+    stats = np.zeros((count, 5), np.int32)
+    for c, box in enumerate(ndimage.find_objects(labels, count - 1), start=1):
+        if box is not None:
+            stats[c, :4] = box[1].start, box[0].start, box[1].stop - box[1].start, box[0].stop - box[0].start
+    stats[:, 4] = np.bincount(labels.ravel(), minlength=count)
+    return stats
+
+
+Components = tuple[int, np.ndarray, np.ndarray]  # label count (with the background, 0), label map, stats rows
 
 
 def _label_by_orientation(
     candidates: np.ndarray, orientation: np.ndarray
-) -> tuple[int, np.ndarray, np.ndarray]:
-    """Connected components of ``candidates`` within each band of :data:`ORIENTATION_BANDS` orientations.
+) -> tuple[Components, Components, np.ndarray]:
+    """Connected components of ``candidates`` whose orientations change gradually from pixel to pixel.
 
-    Returns the number of labels (with the background, 0), one label map
-    for all bands and the components' OpenCV stats rows.
+    Pixels are joined within each band of :data:`ORIENTATION_BANDS`
+    orientations, in two partitions into bands, the second shifted by one
+    orientation; a component of one partition and one of the other that
+    share a pixel are the same component. So a curving scratch whose
+    orientation drifts across a band boundary stays whole, while a
+    structure it crosses at a steep angle stays apart.
+
+    Returns
+    -------
+    merged, banded : (count, labels, stats)
+        The components, and those of the first partition alone.
+    parent : (banded count,) int array
+        The merged component that holds each banded one.
     """
-    band = orientation.astype(np.int32) * ORIENTATION_BANDS // ORIENTATIONS
+    index = orientation.astype(np.int32)
+    maps, offset = [], 0
+    for shift in (0, 1):
+        band = (index + shift) % ORIENTATIONS * ORIENTATION_BANDS // ORIENTATIONS
+        labels = np.zeros(candidates.shape, np.int32)
+        for b in range(ORIENTATION_BANDS):
+            n, lab = cv2.connectedComponents((candidates & (band == b)).astype(np.uint8), connectivity=8)
+            inside = lab > 0
+            labels[inside] = lab[inside] + offset
+            offset += n - 1
+        maps.append(labels)
+    banded_count = int(maps[0].max()) + 1
+    where = np.flatnonzero(candidates)
+    first, second = maps[0].ravel()[where], maps[1].ravel()[where]
+    # Union of the two partitions' components: connected components of their overlap graph.
+    graph = coo_matrix((np.ones(where.size, np.int8), (first, second)), shape=(offset + 1, offset + 1))
+    _, merged = connected_components(graph, directed=False)
+    # Renumber so that the background is 0 and the components 1..count-1.
+    used, dense = np.unique(merged[first], return_inverse=True)
     labels = np.zeros(candidates.shape, np.int32)
-    all_stats = [np.zeros((1, 5), np.int32)]
-    count = 1
-    for b in range(ORIENTATION_BANDS):
-        n, lab, stats, _ = cv2.connectedComponentsWithStats(
-            (candidates & (band == b)).astype(np.uint8), connectivity=8
-        )
-        inside = lab > 0
-        labels[inside] = lab[inside] + (count - 1)
-        all_stats.append(stats[1:])
-        count += n - 1
-    return count, labels, np.concatenate(all_stats)
+    labels.ravel()[where] = dense + 1
+    count = used.size + 1
+    parent = np.zeros(banded_count, np.int64)
+    parent[first] = dense + 1
+    return (
+        (count, labels, _boxes(labels, count)),
+        (banded_count, maps[0], _boxes(maps[0], banded_count)),
+        parent,
+    )
 
 
 def _line_components(
@@ -311,6 +391,7 @@ def _line_components(
     weak: float,
     orientation: np.ndarray,
     texture: np.ndarray,
+    quiet: tuple[float, float],
     contrast: np.ndarray,
     differs: float,
     tone_rank: np.ndarray,
@@ -326,51 +407,119 @@ def _line_components(
     of different orientations are not joined, so a scratch stays apart
     from the structure it crosses. ``contrast`` is the residual signed so
     that the polarity's lines are positive; ``texture`` the line response
-    of both polarities, to judge the surroundings by; ``tone_rank`` the
+    of both polarities, to judge the surroundings by, and ``quiet`` its
+    median and robust spread, what grain alone gives; ``tone_rank`` the
     fraction of the picture that each pixel is brighter than (darker than,
     for dark lines); ``beyond`` whether each pixel lies beyond the
     picture's own tonal range the polarity's way (see :func:`_tonal_range`).
     """
     # Only pixels that themselves differ: the response's halo beside a line would join it to its neighbours.
     candidates = (response > weak) & (contrast > differs)
-    count, labels, stats = _label_by_orientation(candidates, orientation)
-    keep = np.zeros(count, bool)
-    keep[np.unique(labels[response > strong])] = True
-    keep[0] = False
-    length = np.hypot(stats[:, 2], stats[:, 3]).astype(np.float64)
-    keep &= length >= MIN_SCRATCH_LENGTH
-    # Width and strength from the pixels that differ, not from the response, which spreads beyond the line.
     core = (contrast > differs).ravel()
-    flat = labels.ravel()
-    core_area = np.bincount(flat, weights=core, minlength=count)
-    keep &= core_area / np.maximum(length, 1) <= MAX_SCRATCH_WIDTH
-    strength = _component_mean(response, flat, core, count)
-    keep &= strength >= MIN_MEAN_CONTRAST
-    keep &= _elongation(labels, count, keep) >= MIN_ELONGATION
-    # A line that runs along an edge (a rim, a lit side) differs from its two sides by very different
-    # amounts; a scratch, laid over the picture, mostly by the same.
-    asymmetry = _component_mean(gap, flat, core, count) / np.maximum(strength, 1e-6)
-    keep &= asymmetry <= MAX_ASYMMETRY
-    maps = [texture] if chroma is None else [texture, chroma[..., 0], chroma[..., 1]]
-    around = _surroundings(np.where(keep[labels], labels, 0), count, maps)
-    salience = strength / np.maximum(around[:, 0], 1e-6)
-    neutral, confirmed = np.ones(count, bool), np.zeros(count, bool)
-    if chroma is not None:
-        own = np.stack([_component_mean(chroma[..., c], flat, core, count) for c in range(2)], axis=1)
-        neutral = neutral_overlay(own, around[:, 1:])
-        confirmed = neutral & _less_coloured_than_print(
-            own, _component_mean(grey, flat, core, count), print_tint
+
+    def judge(count: int, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which components to keep, and their lengths."""
+        keep = np.zeros(count, bool)
+        keep[np.unique(labels[response > strong])] = True
+        keep[0] = False
+        length = np.hypot(stats[:, 2], stats[:, 3]).astype(np.float64)
+        keep &= length >= MIN_SCRATCH_LENGTH
+        # Width and strength from the pixels that differ, not from the response, which spreads beyond
+        # the line.
+        flat = labels.ravel()
+        core_area = np.bincount(flat, weights=core, minlength=count)
+        keep &= core_area / np.maximum(length, 1) <= MAX_SCRATCH_WIDTH
+        strength = _component_mean(response, flat, core, count)
+        keep &= strength >= MIN_MEAN_CONTRAST
+        elongation, aligned = _line_shape(labels, count, keep, orientation)
+        keep &= (elongation >= MIN_ELONGATION) & (aligned >= MIN_ALIGNED)
+        # A line that runs along an edge (a rim, a lit side) differs from its two sides by very different
+        # amounts; a scratch, laid over the picture, mostly by the same.
+        # Weighted by the response, so the middle of a wide line counts most: off its centre line one of the
+        # sides falls on the line itself, which says nothing about what lies either side of it.
+        asymmetry = _component_mean(gap * response, flat, core, count) / np.maximum(
+            _component_mean(response * response, flat, core, count), 1e-9
         )
-    # A line mostly darker (brighter) than anything printed is dirt (paper) even across busy texture.
-    confirmed |= neutral & (_component_mean(beyond, flat, core, count) >= 0.5)
-    keep &= neutral & (salience >= np.where(confirmed, CONFIRMED_SALIENCE, MIN_SALIENCE))
-    # Flaked emulsion shows the paper and dirt is black: damage mostly lies at the ends of the tonal
-    # range, while a printed line (a wire, a seam, a tripod leg) keeps the tones of the picture around
-    # it. A line that outshines its surroundings by far, or whose colour says damage, is damage
-    # wherever its tone lies.
-    rank = _component_mean(tone_rank, flat, core, count)
-    keep &= (rank >= MIN_TONE_RANK) | (salience >= STARK_SALIENCE) | confirmed
-    return keep[labels]
+        keep &= asymmetry <= MAX_ASYMMETRY
+        maps = [texture] if chroma is None else [texture, chroma[..., 0], chroma[..., 1]]
+        around = _surroundings(np.where(keep[labels], labels, 0), count, maps)
+        salience = strength / np.maximum(around[:, 0], 1e-6)
+        # Against what the surroundings hold beyond grain: a faint line across a quiet, grainy area stands
+        # out along its length however close its contrast is to the grain's, a line of a texture does not.
+        standout = strength / np.maximum(around[:, 0] - quiet[0], quiet[1])
+        neutral, confirmed = np.ones(count, bool), np.zeros(count, bool)
+        if chroma is not None:
+            own = np.stack([_component_mean(chroma[..., c], flat, core, count) for c in range(2)], axis=1)
+            neutral = neutral_overlay(own, around[:, 1:])
+            confirmed = neutral & _less_coloured_than_print(
+                own, _component_mean(grey, flat, core, count), print_tint
+            )
+        # A line mostly darker (brighter) than anything printed is dirt (paper) even across busy texture.
+        confirmed |= neutral & (_component_mean(beyond, flat, core, count) >= 0.5)
+        keep &= neutral & (standout >= np.where(confirmed, CONFIRMED_STANDOUT, MIN_STANDOUT))
+        # Flaked emulsion shows the paper and dirt is black: damage mostly lies at the ends of the tonal
+        # range, while a printed line (a wire, a seam, a tripod leg) keeps the tones of the picture around
+        # it. A line that outshines its surroundings by far, or whose colour says damage and that stands
+        # out well, is damage wherever its tone lies.
+        rank = _component_mean(tone_rank, flat, core, count)
+        stark = (salience >= STARK_SALIENCE) | (confirmed & (standout >= CONFIRMED_STARK_STANDOUT))
+        keep &= (rank >= MIN_TONE_RANK) | stark
+        return keep, length
+
+    merged, (count, labels, stats), parent = _label_by_orientation(candidates, orientation)
+    keep, length = judge(*merged)
+    found = keep[merged[1]]
+    # A long joined component that fails may be two scratches crossing at a shallow angle, a scratch
+    # bent through a wide angle or one that runs into fine texture of its orientation (fur, grain):
+    # its pieces are judged on their own too. A scene's lattice or texture rarely joins up that far.
+    labels = np.where((~keep & (length >= LONG_JOINED))[parent][labels], labels, 0)
+    return found | judge(count, labels, stats)[0][labels]
+
+
+def _extended(lines: np.ndarray, differing: np.ndarray) -> np.ndarray:
+    """``lines`` continued beyond their ends, in their direction there, over pixels that differ.
+
+    A scratch fades out of the line response where it runs along an
+    edge or over a tone like its own, yet those pixels still differ from
+    the background its way; a fill that leaves them copies their damage
+    into the hole. A corridor :data:`CORRIDOR_WIDTH` px wide is laid
+    :data:`CONTINUATION_GAP` px beyond each end of each line, and the
+    differing pixels in it that connect to the line join it.
+    """
+    count, labels = cv2.connectedComponents(lines.astype(np.uint8), connectivity=8)
+    rows, cols = np.nonzero(labels)
+    if rows.size == 0:
+        return lines
+    corridor = np.zeros(lines.shape, np.uint8)
+    which = labels[rows, cols]
+    order = np.argsort(which, kind="stable")
+    xy = np.stack([cols[order], rows[order]], axis=1).astype(np.float64)
+    for points in np.split(xy, np.flatnonzero(np.diff(which[order])) + 1):
+        if len(points) < 2 * END_LENGTH:
+            continue
+        centre = points.mean(axis=0)
+        along = (points - centre) @ np.linalg.eigh(np.cov((points - centre).T))[1][:, -1]
+        for end in (along <= along.min() + END_LENGTH, along >= along.max() - END_LENGTH):
+            tip = points[end]
+            tip_centre = tip.mean(axis=0)
+            direction = np.linalg.eigh(np.cov((tip - tip_centre).T))[1][:, -1]
+            if (tip_centre - centre) @ direction < 0:
+                direction = -direction  # outwards, away from the line's centre
+            start = tip[np.argmax((tip - centre) @ direction)]
+            stop = start + CONTINUATION_GAP * direction
+            cv2.line(
+                corridor,
+                tuple(int(v) for v in np.rint(start)),
+                tuple(int(v) for v in np.rint(stop)),
+                1,
+                CORRIDOR_WIDTH,
+            )
+    reach = lines | ((corridor > 0) & differing)
+    count, labels = cv2.connectedComponents(reach.astype(np.uint8), connectivity=8)
+    touched = np.zeros(count, bool)
+    touched[labels[lines]] = True
+    touched[0] = False
+    return touched[labels]
 
 
 def _tone_rank(grey: np.ndarray) -> np.ndarray:
@@ -413,6 +562,7 @@ def _scratch_mask(grey: np.ndarray, r: np.ndarray, differs: float, chroma: np.nd
     strong = max(floor + SEED_Z * spread, MIN_CONTRAST)
     weak = max(floor + GROW_Z * spread, MIN_CONTRAST / 2)
     texture = np.maximum(bright, dark)
+    quiet = _noise_floor(texture)
     rank = _tone_rank(grey)
     tint = None if chroma is None else tint_by_lightness(grey, chroma)
     # The line response spreads a few px beyond a thin line; the residual says which pixels differ.
@@ -424,6 +574,7 @@ def _scratch_mask(grey: np.ndarray, r: np.ndarray, differs: float, chroma: np.nd
         weak,
         orientation,
         texture,
+        quiet,
         r,
         differs,
         rank,
@@ -432,7 +583,8 @@ def _scratch_mask(grey: np.ndarray, r: np.ndarray, differs: float, chroma: np.nd
         chroma,
         tint,
         grey >= high,
-    ) & (r > differs)
+    )
+    scratches = _extended(scratches & (r > differs), r > differs)
     orientation = responses[..., 3]
     dark_lines = _line_components(
         dark,
@@ -440,6 +592,7 @@ def _scratch_mask(grey: np.ndarray, r: np.ndarray, differs: float, chroma: np.nd
         weak,
         orientation,
         texture,
+        quiet,
         -r,
         differs,
         1 - rank,
@@ -449,7 +602,7 @@ def _scratch_mask(grey: np.ndarray, r: np.ndarray, differs: float, chroma: np.nd
         tint,
         grey <= low,
     )
-    scratches |= dark_lines & (r < -differs)
+    scratches |= _extended(dark_lines & (r < -differs), r < -differs)
     return scratches
 
 
