@@ -212,3 +212,19 @@ def test_cli_restore_writes_image_and_report(tmp_path, aged_camera, capsys):
 def test_bad_input_is_an_input_error():
     with pytest.raises(InputError):
         retouch.restore(np.zeros((0, 0, 3), np.uint8))
+
+
+def test_grain_is_denoised_by_block_matching_unless_the_scan_is_large(monkeypatch):
+    from retouch import restoration
+
+    rng = np.random.default_rng(3)
+    clean = data.chelsea()[:256, :256].astype(np.float32) / 255
+    grainy = np.clip(clean + rng.normal(0, 12 / 255, clean.shape), 0, 1).astype(np.float32)
+
+    def denoise_quality() -> str:
+        steps = restoration.restore_steps(grainy, 1.0).steps
+        return next(s.params["quality"] for s in steps if s.op == "denoise")
+
+    assert denoise_quality() == "best"
+    monkeypatch.setattr(restoration, "BEST_DENOISE_PIXELS", 256 * 255)
+    assert denoise_quality() == "fast"

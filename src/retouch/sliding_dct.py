@@ -42,14 +42,14 @@ def dct_matrix(n: int) -> np.ndarray:
 
 # Module-level arrays are compile-time constants in numba: the transforms multiply by literals.
 _D = dct_matrix(BLOCK)
-_KAISER = np.kaiser(BLOCK, 2.0).astype(np.float32)
+KAISER = np.kaiser(BLOCK, 2.0).astype(np.float32)
 # The inverse transform with the aggregation window folded in (the window is symmetric, so the
 # even/odd symmetry of the basis that the butterflies below rely on survives).
-_DK = (_D * _KAISER[None, :]).astype(np.float32)
+_DK = (_D * KAISER[None, :]).astype(np.float32)
 
 
 @njit(inline="always", fastmath=True)
-def _fdct(x0, x1, x2, x3, x4, x5, x6, x7):
+def fdct8(x0, x1, x2, x3, x4, x5, x6, x7):
     """8-point orthonormal DCT by one butterfly stage and two 4 x 4 products."""
     d = _D
     e0, e1, e2, e3 = x0 + x7, x1 + x6, x2 + x5, x3 + x4
@@ -67,7 +67,7 @@ def _fdct(x0, x1, x2, x3, x4, x5, x6, x7):
 
 
 @njit(inline="always", fastmath=True)
-def _idct_windowed(c0, c1, c2, c3, c4, c5, c6, c7):
+def idct8_windowed(c0, c1, c2, c3, c4, c5, c6, c7):
     """Inverse 8-point DCT times the Kaiser window (basis symmetry: even and odd halves)."""
     w = _DK
     e0 = w[0, 0] * c0 + w[2, 0] * c2 + w[4, 0] * c4 + w[6, 0] * c6
@@ -95,7 +95,7 @@ def _vertical(plane, y, q0, n, out):
         o0, o1, o2, o3 = out[0, r], out[1, r], out[2, r], out[3, r]
         o4, o5, o6, o7 = out[4, r], out[5, r], out[6, r], out[7, r]
         for t in range(n):
-            v = _fdct(a0[t], a1[t], a2[t], a3[t], a4[t], a5[t], a6[t], a7[t])
+            v = fdct8(a0[t], a1[t], a2[t], a3[t], a4[t], a5[t], a6[t], a7[t])
             o0[t], o1[t], o2[t], o3[t], o4[t], o5[t], o6[t], o7[t] = v
 
 
@@ -136,9 +136,9 @@ def _shrink_chunk(noisy, pilot, y, q0, n, sigma, wiener, vert, pvert, coef, weig
         o0, o1, o2, o3 = coef[u, 0], coef[u, 1], coef[u, 2], coef[u, 3]
         o4, o5, o6, o7 = coef[u, 4], coef[u, 5], coef[u, 6], coef[u, 7]
         for t in range(n):
-            c = _fdct(x0[t], x1[t], x2[t], x3[t], x4[t], x5[t], x6[t], x7[t])
+            c = fdct8(x0[t], x1[t], x2[t], x3[t], x4[t], x5[t], x6[t], x7[t])
             if wiener:
-                p = _fdct(p0[t], p1[t], p2[t], p3[t], p4[t], p5[t], p6[t], p7[t])
+                p = fdct8(p0[t], p1[t], p2[t], p3[t], p4[t], p5[t], p6[t], p7[t])
                 o0[t], w0 = _wiener(c[0], p[0], s2)
                 o1[t], w1 = _wiener(c[1], p[1], s2)
                 o2[t], w2 = _wiener(c[2], p[2], s2)
@@ -170,7 +170,7 @@ def _aggregate_chunk(coef, weight, sides, y, q0, n, lo, hi, num, den):
     column's row values are ``lo[t] + hi[t]``. ``weight`` has room for n + 1
     values; ``sides`` is scratch of that size.
     """
-    k = _KAISER
+    k = KAISER
     zero = np.float32(0.0)
     for u in range(BLOCK):
         for r in range(STEP):
@@ -182,7 +182,7 @@ def _aggregate_chunk(coef, weight, sides, y, q0, n, lo, hi, num, den):
         h0, h1, h2, h3 = hi[u, 0, 1:], hi[u, 1, 1:], hi[u, 2, 1:], hi[u, 3, 1:]
         for t in range(n):
             s = weight[t]
-            x = _idct_windowed(
+            x = idct8_windowed(
                 c0[t] * s, c1[t] * s, c2[t] * s, c3[t] * s, c4[t] * s, c5[t] * s, c6[t] * s, c7[t] * s
             )
             l0[t], l1[t], l2[t], l3[t] = x[0], x[1], x[2], x[3]
@@ -203,7 +203,7 @@ def _aggregate_chunk(coef, weight, sides, y, q0, n, lo, hi, num, den):
         d0, d1, d2, d3 = den[y, r, q0:], den[y + 1, r, q0:], den[y + 2, r, q0:], den[y + 3, r, q0:]
         d4, d5, d6, d7 = den[y + 4, r, q0:], den[y + 5, r, q0:], den[y + 6, r, q0:], den[y + 7, r, q0:]
         for t in range(n + 1):
-            x = _idct_windowed(
+            x = idct8_windowed(
                 lr0[t] + hr0[t],
                 lr1[t] + hr1[t],
                 lr2[t] + hr2[t],
