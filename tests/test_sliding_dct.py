@@ -12,12 +12,12 @@ from retouch.sliding_dct import sliding_dct_denoise
 
 def _plain_reference(plane: np.ndarray, sigma: float) -> np.ndarray:
     """The same two passes written block by block in NumPy (slow; for small planes)."""
-    from retouch.sliding_dct import _D, _KAISER, THRESHOLD
+    from retouch.sliding_dct import _D, KAISER, THRESHOLD
 
     pad = 4
     rows, cols = plane.shape
     padded = np.pad(plane, ((pad, pad + (-(rows + 8)) % 4), (pad, pad + (-(cols + 8)) % 4)), mode="reflect")
-    window = np.outer(_KAISER, _KAISER)
+    window = np.outer(KAISER, KAISER)
     estimate = None
     for wiener in (False, True):
         num = np.zeros_like(padded, dtype=np.float64)
