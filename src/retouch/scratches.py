@@ -12,38 +12,33 @@ Scratches
     components *of gradually changing orientation* (joined within bands of
     30 degrees, in two partitions into bands offset by 15 degrees), so a
     curving scratch stays whole while it stays apart from the structure it
-    crosses, and a component is kept when it holds a strong seed and is
-
-    - long (:data:`MIN_SCRATCH_LENGTH`), thin (:data:`MAX_SCRATCH_WIDTH`)
-      and elongated (:data:`MIN_ELONGATION`, from the principal axes of
-      its pixels: a ring or a loop is not a scratch however thin), with
-      most of its pixels' own orientations along its axis
-      (:data:`MIN_ALIGNED`: a pylon's lattice is long, its bars are not);
-    - contrasty (:data:`MIN_MEAN_CONTRAST`) and *symmetric*: a scratch laid
-      over the picture differs from both of its sides by about the same,
-      while a line along an object's edge (a rim, a lit side, a seam)
-      differs from one side far more (:data:`MAX_ASYMMETRY`, weighted to
-      the middle of the line, where both sides lie off a wide line);
-    - *standing out*: its response outshines what the mean response in a
-      ring around it holds beyond the grain's (:data:`MIN_STANDOUT`), so
-      lines inside fine texture (grass, hair, fur, wood grain) are left
-      alone while faint lines across quiet areas are not;
-    - at the ends of the tonal range (:data:`MIN_TONE_RANK`), as flaked
-      emulsion (paper white) and dirt (black) are, unless it is starkly
-      salient: its response is far above the mean response around it,
-      grain included (:data:`STARK_SALIENCE`);
-    - of a damage colour (colour images only, :func:`neutral_overlay`):
-      damage is a nearly neutral overlay (paper, dirt) on the print, so its
-      chroma is the surroundings' pulled towards neutral, yellowed paper's
-      (about as red as green) over a nearly neutral or toned area, or a
-      blend of paper and a warm print (partly transparent damage). A line
-      with the colour of what surrounds it, or a strong colour of its own,
-      is the scene's. On a toned print a bright line much less coloured
-      than the print is at its lightness is confirmed damage, and so is a
-      line mostly beyond the picture's own tonal range (its background's
-      1st to 99th percentile): the standout and tone tests are relaxed for
-      it (:data:`CONFIRMED_STANDOUT`, :data:`CONFIRMED_STARK_STANDOUT`), so
-      dirt and paper lines across fur or grain are kept.
+    crosses. A *candidate* holds a strong seed and is long
+    (:data:`MIN_SCRATCH_LENGTH`), thin (:data:`MAX_SCRATCH_WIDTH`),
+    contrasty (:data:`MIN_MEAN_CONTRAST`), elongated (:data:`MIN_ELONGATION`,
+    from the principal axes of its pixels: a ring or a loop is not a
+    scratch however thin) with most of its pixels' own orientations along
+    its axis (:data:`MIN_ALIGNED`: a pylon's lattice is long, its bars are
+    not), and *symmetric*: a scratch laid over the picture differs from
+    both of its sides by about the same, while a line along an object's
+    edge (a rim, a lit side) differs from one side far more
+    (:data:`MAX_ASYMMETRY`). These tests hold on any photo. A candidate
+    is then judged by hand-set tests of how it *stands out* over the line
+    response in a ring around it beyond the grain's (lines inside fine
+    texture, such as grass, hair or fur, do not), its tone (flaked emulsion
+    shows the paper, dirt is black: damage lies at the ends of the tonal
+    range) and its colour (damage is a nearly neutral overlay,
+    :func:`neutral_overlay`), see :func:`_rules_verdict`; on a colour scan
+    a small learned classifier (:class:`TreeEnsemble`, boosted trees
+    shipped in ``models/damage/line_classifier.npz``, trained by
+    ``tools/train_damage_classifier.py`` on synthetic damage over photos
+    other than the benchmark's) weighs those cues and more
+    (:data:`LINE_FEATURES`: shape, contrast, tone past the picture's own
+    range, chroma relative to the print's, the rules' verdict) and vetoes
+    the lines it does not take for damage: text, the scene's own dark
+    lines in colour photos. It weighs the tone rank most. The shipped
+    model never accepts a line the tests reject: allowed to, it took real
+    structure (tripod legs, dark struts) for scratches on photos unlike
+    its training set, and restored them away.
 
     A long joined component that fails (two scratches crossing at a
     shallow angle, a scratch running into texture of its orientation) is
@@ -77,6 +72,9 @@ often missed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -95,8 +93,8 @@ ORIENTATIONS = 12
 # px from a line's centre to the background on each side: near for thin lines, far for wide ones.
 SIDE_OFFSETS = (3, 6)
 ORIENTATION_BANDS = 6  # components are joined only within a band of 30 degrees
-SEED_Z = 7.0  # seed threshold: median + SEED_Z robust spreads of the line response
-GROW_Z = 4.5  # candidate threshold, likewise
+SEED_Z = 5.5  # seed threshold: median + SEED_Z robust spreads of the line response
+GROW_Z = 3.5  # candidate threshold, likewise
 MIN_CONTRAST = 0.06  # seeds respond at least this much (0-1 grey), whatever the grain
 VISIBLE_CHANGE = 0.03  # a pixel differs from its background by at least this (or twice the grain)
 MIN_SCRATCH_LENGTH = 30  # px, bounding-box diagonal
@@ -385,88 +383,270 @@ def _label_by_orientation(
     )
 
 
-def _line_components(
-    response: np.ndarray,
-    strong: float,
-    weak: float,
-    orientation: np.ndarray,
-    texture: np.ndarray,
-    quiet: tuple[float, float],
-    contrast: np.ndarray,
-    differs: float,
-    tone_rank: np.ndarray,
-    gap: np.ndarray,
-    grey: np.ndarray,
-    chroma: np.ndarray | None,
-    print_tint: np.ndarray | None,
-    beyond: np.ndarray,
-) -> np.ndarray:
-    """Hysteresis on one polarity's line response; keep long, thin components that stand out.
+@dataclass
+class _LineEvidence:
+    """What one polarity's line components are judged by (bright lines, or dark ones).
 
-    ``orientation`` is the index of each pixel's best orientation: pixels
-    of different orientations are not joined, so a scratch stays apart
-    from the structure it crosses. ``contrast`` is the residual signed so
-    that the polarity's lines are positive; ``texture`` the line response
-    of both polarities, to judge the surroundings by, and ``quiet`` its
-    median and robust spread, what grain alone gives; ``tone_rank`` the
-    fraction of the picture that each pixel is brighter than (darker than,
-    for dark lines); ``beyond`` whether each pixel lies beyond the
-    picture's own tonal range the polarity's way (see :func:`_tonal_range`).
+    ``orientation`` is the index of each pixel's best orientation;
+    ``contrast`` the residual signed so that the polarity's lines are
+    positive; ``texture`` the line response of both polarities, to judge
+    surroundings by, and ``quiet`` its median and robust spread, what grain
+    alone gives; ``tone_rank`` the fraction of the picture each pixel is
+    brighter than (darker than, for dark lines); ``gap`` the difference
+    between a pixel's two side differences; ``beyond`` whether each pixel
+    lies beyond the picture's own tonal range the polarity's way (see
+    :func:`_tonal_range`).
+    """
+
+    response: np.ndarray
+    orientation: np.ndarray
+    contrast: np.ndarray
+    tone_rank: np.ndarray
+    gap: np.ndarray
+    beyond: np.ndarray
+    range_edge: float
+    bright: bool
+    strong: float
+    differs: float
+    texture: np.ndarray
+    quiet: tuple[float, float]
+    grey: np.ndarray
+    chroma: np.ndarray | None
+    print_tint: np.ndarray | None
+    print_chroma: float
+
+
+#: What the line classifier sees of each candidate component, in its feature order.
+LINE_FEATURES = (
+    "log_length",
+    "width",
+    "strength",
+    "peak",
+    "seeded",
+    "contrast_over_grain",
+    "elongation",
+    "aligned",
+    "asymmetry",
+    "salience",
+    "standout",
+    "tone_rank",
+    "beyond_range",
+    "past_range",
+    "neutral",
+    "confirmed",
+    "own_chroma",
+    "around_chroma",
+    "chroma_change",
+    "lightness",
+    "bright",
+    "colour_image",
+    "grain",
+    "clutter",
+    "rules",
+)
+
+
+def _rules_verdict(f: np.ndarray) -> np.ndarray:
+    """The hand-set tests of a line (rows of :data:`LINE_FEATURES`), one of the classifier's features.
+
+    Contrasty, elongated, mostly aligned with its axis, symmetric, of a
+    damage colour, standing out over its surroundings (less so when its
+    colour or tone confirm damage), and at the ends of the tonal range
+    unless starkly salient.
+    """
+    column = dict(zip(LINE_FEATURES, f.T, strict=False))
+    confirmed = column["confirmed"] > 0
+    keep = (column["strength"] >= MIN_MEAN_CONTRAST) & (column["elongation"] >= MIN_ELONGATION)
+    keep &= (column["aligned"] >= MIN_ALIGNED) & (column["asymmetry"] <= MAX_ASYMMETRY)
+    keep &= (column["neutral"] > 0) & (
+        column["standout"] >= np.where(confirmed, CONFIRMED_STANDOUT, MIN_STANDOUT)
+    )
+    stark = (column["salience"] >= STARK_SALIENCE) | (
+        confirmed & (column["standout"] >= CONFIRMED_STARK_STANDOUT)
+    )
+    return keep & ((column["tone_rank"] >= MIN_TONE_RANK) | stark)
+
+
+def _line_features(
+    ev: _LineEvidence, count: int, labels: np.ndarray, stats: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per component: whether it is a candidate line at all, its length, and its :data:`LINE_FEATURES`.
+
+    A candidate holds a strong seed, is at least :data:`MIN_SCRATCH_LENGTH`
+    long and at most :data:`MAX_SCRATCH_WIDTH` px wide; the features
+    (rows of 0 for the others) describe its shape, its contrast, how
+    symmetric it is (a scratch laid over the picture differs from both of
+    its sides by about the same, a line along an edge does not), how it
+    stands out over the texture around it, its tone and its colour against
+    its surroundings'.
+    """
+    features = np.zeros((count, len(LINE_FEATURES)))
+    eligible = np.zeros(count, bool)
+    seeded = ev.response > ev.strong
+    eligible[np.unique(labels[seeded])] = True
+    eligible[0] = False
+    length = np.hypot(stats[:, 2], stats[:, 3]).astype(np.float64)
+    eligible &= length >= MIN_SCRATCH_LENGTH
+    # Width and strength from the pixels that differ, not from the response, which spreads beyond the line.
+    flat = labels.ravel()
+    core = (ev.contrast > ev.differs).ravel()
+    core_area = np.bincount(flat, weights=core, minlength=count)
+    width = core_area / np.maximum(length, 1)
+    eligible &= (width <= MAX_SCRATCH_WIDTH) & (core_area > 0)
+    if not eligible.any():
+        return eligible, length, features
+    strength = _component_mean(ev.response, flat, core, count)
+    peak = np.zeros(count)
+    inside = np.flatnonzero(flat)
+    np.maximum.at(peak, flat[inside], ev.response.ravel()[inside])
+    seeded_share = np.bincount(flat, weights=seeded.ravel(), minlength=count) / np.maximum(stats[:, 4], 1)
+    elongation, aligned = _line_shape(labels, count, eligible, ev.orientation)
+    # Weighted by the response, so the middle of a wide line counts most: off its centre line one of the
+    # sides falls on the line itself, which says nothing about what lies either side of it.
+    asymmetry = _component_mean(ev.gap * ev.response, flat, core, count) / np.maximum(
+        _component_mean(ev.response * ev.response, flat, core, count), 1e-9
+    )
+    # A contrasty, elongated line mostly running along its axis, laid over the picture (symmetric), or not
+    # a scratch at all: these tests hold on any photo, while what the surroundings, tone and colour say is
+    # weighed by the classifier.
+    eligible &= (strength >= MIN_MEAN_CONTRAST) & (asymmetry <= MAX_ASYMMETRY)
+    eligible &= (elongation >= MIN_ELONGATION) & (aligned >= MIN_ALIGNED)
+    maps = [ev.texture] if ev.chroma is None else [ev.texture, ev.chroma[..., 0], ev.chroma[..., 1]]
+    around = _surroundings(np.where(eligible[labels], labels, 0), count, maps)
+    salience = strength / np.maximum(around[:, 0], 1e-6)
+    # Against what the surroundings hold beyond grain: a faint line across a quiet, grainy area stands
+    # out along its length however close its contrast is to the grain's; a line of a texture does not.
+    standout = strength / np.maximum(around[:, 0] - ev.quiet[0], ev.quiet[1])
+    lightness = _component_mean(ev.grey, flat, core, count)
+    beyond = _component_mean(ev.beyond, flat, core, count)
+    own = np.zeros((count, 2))
+    neutral, confirmed = np.ones(count, bool), np.zeros(count, bool)
+    if ev.chroma is not None:
+        own = np.stack([_component_mean(ev.chroma[..., c], flat, core, count) for c in range(2)], axis=1)
+        neutral = neutral_overlay(own, around[:, 1:])
+        confirmed = neutral & _less_coloured_than_print(own, lightness, ev.print_tint)
+    confirmed |= neutral & (beyond >= 0.5)
+    ring_chroma = around[:, 1:] if ev.chroma is not None else np.zeros((count, 2))
+    columns = (
+        np.log(np.maximum(length, 1)),
+        width,
+        strength,
+        peak,
+        seeded_share,
+        strength / ev.differs,
+        np.minimum(elongation, 100.0),
+        aligned,
+        asymmetry,
+        np.minimum(salience, 100.0),
+        np.clip(standout, 0.0, 100.0),
+        _component_mean(ev.tone_rank, flat, core, count),
+        beyond,
+        # How far past the picture's own tonal range the line lies, in grain-relative steps.
+        (lightness - ev.range_edge) * (1 if ev.bright else -1) / ev.differs,
+        neutral,
+        confirmed,
+        # Chroma relative to the print's: how a line departs from its print says more than the print's colour.
+        np.hypot(own[:, 0], own[:, 1]) / (ev.print_chroma + CHROMA_TOLERANCE),
+        np.hypot(ring_chroma[:, 0], ring_chroma[:, 1]) / (ev.print_chroma + CHROMA_TOLERANCE),
+        np.hypot(*(own - ring_chroma).T) / (ev.print_chroma + CHROMA_TOLERANCE),
+        lightness,
+        np.full(count, float(ev.bright)),
+        np.full(count, float(ev.chroma is not None)),
+        np.full(count, ev.differs),
+        (around[:, 0] - ev.quiet[0]) / ev.quiet[1],
+        np.zeros(count),
+    )
+    features[eligible] = np.stack(columns, axis=1)[eligible]
+    features[:, -1] = _rules_verdict(features) & eligible
+    return eligible, length, features
+
+
+class TreeEnsemble:
+    """A binary classifier of boosted regression trees, evaluated in numpy.
+
+    The parameters (one row of nodes per tree: feature index, threshold,
+    left and right child, leaf value; a leaf's children point to itself)
+    are trained by ``tools/train_damage_classifier.py`` and ship as an
+    ``.npz`` file. A sample goes left at a node when its feature is at most
+    the threshold. The score is the initial log-odds plus the sum of the
+    leaves it reaches; it is accepted above its kind's :attr:`cut` (one per
+    kind of sample; infinite for a kind never accepted).
+
+    Examples
+    --------
+    >>> model = line_model()
+    >>> model.score(np.zeros((2, len(LINE_FEATURES)))).shape
+    (2,)
+    """
+
+    def __init__(self, parameters: dict[str, np.ndarray]) -> None:
+        self.feature = parameters["feature"]
+        self.threshold = parameters["threshold"]
+        self.left, self.right = parameters["left"], parameters["right"]
+        self.value = parameters["value"]
+        self.base = float(parameters["base"])
+        self.cut = np.asarray(parameters["cut"], np.float64)
+        self.names = tuple(str(n) for n in parameters["names"])
+        self.depth = int(parameters["depth"])
+
+    @classmethod
+    def load(cls, path: Path) -> TreeEnsemble:
+        with np.load(path, allow_pickle=False) as stored:
+            return cls({key: stored[key] for key in stored.files})
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """Log-odds that each row of ``features`` (N x features) is damage."""
+        trees = np.arange(len(self.feature))[:, None]
+        node = np.zeros((len(self.feature), len(features)), np.int64)
+        rows = np.arange(len(features))[None, :]
+        for _ in range(self.depth):
+            goes_left = features[rows, self.feature[trees, node]] <= self.threshold[trees, node]
+            node = np.where(goes_left, self.left[trees, node], self.right[trees, node])
+        return self.base + self.value[trees, node].sum(axis=0)
+
+    def accepts(self, features: np.ndarray, kind: np.ndarray) -> np.ndarray:
+        """Whether each row of ``features`` is judged damage, given its kind (an index into :attr:`cut`)."""
+        return self.score(features) > self.cut[kind]
+
+
+LINE_MODEL_PATH = Path(__file__).parent / "models" / "damage" / "line_classifier.npz"
+
+
+@cache
+def line_model() -> TreeEnsemble:
+    """The shipped classifier of candidate line components (loaded once)."""
+    return TreeEnsemble.load(LINE_MODEL_PATH)
+
+
+def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None) -> np.ndarray:
+    """Hysteresis on one polarity's line response; keep the components the line classifier accepts.
+
+    Pixels of different orientations are not joined, so a scratch stays
+    apart from the structure it crosses. With ``collect``, the label map,
+    candidate flags and features of every component judged are appended to
+    it and none is kept, so that the pieces of every long component are
+    judged too (what training the classifier needs).
     """
     # Only pixels that themselves differ: the response's halo beside a line would join it to its neighbours.
-    candidates = (response > weak) & (contrast > differs)
-    core = (contrast > differs).ravel()
+    candidates = (ev.response > weak) & (ev.contrast > ev.differs)
 
     def judge(count: int, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which components to keep, and their lengths."""
-        keep = np.zeros(count, bool)
-        keep[np.unique(labels[response > strong])] = True
-        keep[0] = False
-        length = np.hypot(stats[:, 2], stats[:, 3]).astype(np.float64)
-        keep &= length >= MIN_SCRATCH_LENGTH
-        # Width and strength from the pixels that differ, not from the response, which spreads beyond
-        # the line.
-        flat = labels.ravel()
-        core_area = np.bincount(flat, weights=core, minlength=count)
-        keep &= core_area / np.maximum(length, 1) <= MAX_SCRATCH_WIDTH
-        strength = _component_mean(response, flat, core, count)
-        keep &= strength >= MIN_MEAN_CONTRAST
-        elongation, aligned = _line_shape(labels, count, keep, orientation)
-        keep &= (elongation >= MIN_ELONGATION) & (aligned >= MIN_ALIGNED)
-        # A line that runs along an edge (a rim, a lit side) differs from its two sides by very different
-        # amounts; a scratch, laid over the picture, mostly by the same.
-        # Weighted by the response, so the middle of a wide line counts most: off its centre line one of the
-        # sides falls on the line itself, which says nothing about what lies either side of it.
-        asymmetry = _component_mean(gap * response, flat, core, count) / np.maximum(
-            _component_mean(response * response, flat, core, count), 1e-9
-        )
-        keep &= asymmetry <= MAX_ASYMMETRY
-        maps = [texture] if chroma is None else [texture, chroma[..., 0], chroma[..., 1]]
-        around = _surroundings(np.where(keep[labels], labels, 0), count, maps)
-        salience = strength / np.maximum(around[:, 0], 1e-6)
-        # Against what the surroundings hold beyond grain: a faint line across a quiet, grainy area stands
-        # out along its length however close its contrast is to the grain's, a line of a texture does not.
-        standout = strength / np.maximum(around[:, 0] - quiet[0], quiet[1])
-        neutral, confirmed = np.ones(count, bool), np.zeros(count, bool)
-        if chroma is not None:
-            own = np.stack([_component_mean(chroma[..., c], flat, core, count) for c in range(2)], axis=1)
-            neutral = neutral_overlay(own, around[:, 1:])
-            confirmed = neutral & _less_coloured_than_print(
-                own, _component_mean(grey, flat, core, count), print_tint
-            )
-        # A line mostly darker (brighter) than anything printed is dirt (paper) even across busy texture.
-        confirmed |= neutral & (_component_mean(beyond, flat, core, count) >= 0.5)
-        keep &= neutral & (standout >= np.where(confirmed, CONFIRMED_STANDOUT, MIN_STANDOUT))
-        # Flaked emulsion shows the paper and dirt is black: damage mostly lies at the ends of the tonal
-        # range, while a printed line (a wire, a seam, a tripod leg) keeps the tones of the picture around
-        # it. A line that outshines its surroundings by far, or whose colour says damage and that stands
-        # out well, is damage wherever its tone lies.
-        rank = _component_mean(tone_rank, flat, core, count)
-        stark = (salience >= STARK_SALIENCE) | (confirmed & (standout >= CONFIRMED_STARK_STANDOUT))
-        keep &= (rank >= MIN_TONE_RANK) | stark
+        eligible, length, features = _line_features(ev, count, labels, stats)
+        if collect is not None:
+            collect.append((labels, eligible, features))
+            return np.zeros(count, bool), length
+        keep = eligible.copy()
+        chosen = features[eligible]
+        if ev.chroma is None:
+            # The classifier learned from toned prints: a grey scan keeps the hand-set tests.
+            keep[eligible] = chosen[:, -1] > 0
+        else:
+            # The rules' verdict picks the cut: the classifier may need more evidence to overrule them.
+            keep[eligible] = line_model().accepts(chosen, chosen[:, -1].astype(int))
         return keep, length
 
-    merged, (count, labels, stats), parent = _label_by_orientation(candidates, orientation)
+    merged, (count, labels, stats), parent = _label_by_orientation(candidates, ev.orientation)
     keep, length = judge(*merged)
     found = keep[merged[1]]
     # A long joined component that fails may be two scratches crossing at a shallow angle, a scratch
@@ -554,55 +734,49 @@ def _background_residual(grey: np.ndarray) -> tuple[np.ndarray, float]:
     return r, max(2.0 * noise, VISIBLE_CHANGE)
 
 
-def _scratch_mask(grey: np.ndarray, r: np.ndarray, differs: float, chroma: np.ndarray | None) -> np.ndarray:
+def _typical_chroma(chroma: np.ndarray) -> float:
+    """The median opponent-chroma magnitude of a picture (from a sample of its pixels)."""
+    sample = chroma.reshape(-1, 2)[:: max(1, chroma.size // 2 // 500_000)]
+    return float(np.median(np.hypot(sample[:, 0], sample[:, 1])))
+
+
+def _scratch_mask(
+    grey: np.ndarray, r: np.ndarray, differs: float, chroma: np.ndarray | None, collect: list | None = None
+) -> np.ndarray:
     """Scratch pixels of a float grey image, given its background residual (see the module notes)."""
     responses = map_strips(grey, _line_responses, margin=SEGMENT_LENGTH + max(SIDE_OFFSETS))
-    bright, dark = responses[..., 0], responses[..., 1]
     floor, spread = _noise_floor(responses[..., :2])
     strong = max(floor + SEED_Z * spread, MIN_CONTRAST)
     weak = max(floor + GROW_Z * spread, MIN_CONTRAST / 2)
-    texture = np.maximum(bright, dark)
-    quiet = _noise_floor(texture)
+    texture = np.maximum(responses[..., 0], responses[..., 1])
+    shared = {
+        "strong": strong,
+        "differs": differs,
+        "texture": texture,
+        "quiet": _noise_floor(texture),
+        "grey": grey,
+        "chroma": chroma,
+        "print_tint": None if chroma is None else tint_by_lightness(grey, chroma),
+        "print_chroma": 0.0 if chroma is None else _typical_chroma(chroma),
+    }
     rank = _tone_rank(grey)
-    tint = None if chroma is None else tint_by_lightness(grey, chroma)
-    # The line response spreads a few px beyond a thin line; the residual says which pixels differ.
     low, high = _tonal_range(grey, r, differs)
-    orientation = responses[..., 2]
-    scratches = _line_components(
-        bright,
-        strong,
-        weak,
-        orientation,
-        texture,
-        quiet,
-        r,
-        differs,
-        rank,
-        responses[..., 4],
-        grey,
-        chroma,
-        tint,
-        grey >= high,
-    )
-    scratches = _extended(scratches & (r > differs), r > differs)
-    orientation = responses[..., 3]
-    dark_lines = _line_components(
-        dark,
-        strong,
-        weak,
-        orientation,
-        texture,
-        quiet,
-        -r,
-        differs,
-        1 - rank,
-        responses[..., 5],
-        grey,
-        chroma,
-        tint,
-        grey <= low,
-    )
-    scratches |= _extended(dark_lines & (r < -differs), r < -differs)
+    scratches = np.zeros(grey.shape, bool)
+    for p, sign in enumerate((1, -1)):
+        ev = _LineEvidence(
+            response=responses[..., p],
+            orientation=responses[..., 2 + p],
+            contrast=r if sign > 0 else -r,
+            tone_rank=rank if sign > 0 else 1 - rank,
+            gap=responses[..., 4 + p],
+            beyond=grey >= high if sign > 0 else grey <= low,
+            range_edge=high if sign > 0 else low,
+            bright=sign > 0,
+            **shared,
+        )
+        # The line response spreads a few px beyond a thin line; the residual says which pixels differ.
+        differing = ev.contrast > differs
+        scratches |= _extended(_line_components(ev, weak, collect) & differing, differing)
     return scratches
 
 
