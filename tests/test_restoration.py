@@ -11,6 +11,7 @@ from skimage import data
 import retouch
 from retouch.aging import age_photo
 from retouch.cli import main
+from retouch.damage_colour import neutral_overlay
 from retouch.errors import InputError
 from retouch.ops.registry import MACRO, PIXEL, get_spec
 from retouch.scratches import (
@@ -19,7 +20,6 @@ from retouch.scratches import (
     detect_dust,
     detect_scratches,
     grey_image,
-    neutral_overlay,
 )
 
 

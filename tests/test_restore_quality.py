@@ -179,7 +179,7 @@ def test_long_scratches_crossing_at_a_shallow_angle_are_both_found():
 
 
 def test_tree_ensemble_sums_the_leaves_each_sample_reaches():
-    from retouch.scratches import TreeEnsemble
+    from retouch.boosted_trees import TreeEnsemble
 
     # One stump on feature 1 (node 0 splits, nodes 1 and 2 are leaves pointing to themselves).
     stump = {

@@ -15,7 +15,7 @@ the weight of the rest, so the classifier weighs errors per pixel, as the
 benchmark's F1 does. A gradient-boosted ensemble of shallow trees
 (scikit-learn, the ``bench`` extra) is fitted, its acceptance cut chosen to
 maximise per-pixel F1 on images held out in 4 folds, and its trees are
-written out for :class:`retouch.scratches.TreeEnsemble`.
+written out for :class:`retouch.boosted_trees.TreeEnsemble`.
 
 Run: ``.venv/bin/python tools/train_damage_classifier.py [--out PATH]``
 (a few minutes on two cores; the same seed gives the same model).
@@ -34,10 +34,10 @@ from sklearn.datasets import load_sample_image
 from sklearn.ensemble import GradientBoostingClassifier
 
 from retouch.aging import age_photo
+from retouch.boosted_trees import TreeEnsemble
 from retouch.scratches import (
     LINE_FEATURES,
     LINE_MODEL_PATH,
-    TreeEnsemble,
     _background_residual,
     _scratch_mask,
     damage_planes,
@@ -211,7 +211,7 @@ def _best_cuts(
 
 
 def export(model: GradientBoostingClassifier, cut: float) -> dict[str, np.ndarray]:
-    """The fitted trees as padded node arrays for :class:`retouch.scratches.TreeEnsemble`."""
+    """The fitted trees as padded node arrays for :class:`retouch.boosted_trees.TreeEnsemble`."""
     trees = [estimator[0].tree_ for estimator in model.estimators_]
     nodes = max(t.node_count for t in trees)
     shape = (len(trees), nodes)

@@ -84,7 +84,15 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from retouch.analyze import _pixels, central_crop, estimate_noise_sigma, to_float
+from retouch.boosted_trees import TreeEnsemble
 from retouch.colorspace import luma
+from retouch.damage_colour import (
+    CHROMA_TOLERANCE,
+    less_coloured_than_print,
+    neutral_overlay,
+    tint_by_lightness,
+    typical_chroma,
+)
 from retouch.filters import map_strips, shrink
 
 BACKGROUND_SIZE = 21  # median window: a wide diagonal scratch must cover less than half of it
@@ -121,14 +129,6 @@ MIN_SPECK_SALIENCE = 6.0  # a speck's peak over the mean residual around it
 EXTREME_PERCENT = 1.0  # a speck reaches below this percentile of the background (or above 100 - it)
 FULL_RESOLUTION_PIXELS = 8_000_000  # larger images look for scratches at half size
 MAX_ASYMMETRY = 0.35  # mean |side difference| over line response: above it, a line runs along an edge
-CHROMA_TOLERANCE = 0.03  # opponent-chroma distance (0-1 scale) that grain and scan noise may add
-MIN_NEUTRAL_SHIFT = 0.3  # damage moves the print's chroma by at least this fraction of its length
-DAMAGE_CHROMA = 0.14  # opponent chroma of well-yellowed paper: a damaged speck is about this coloured at most
-TONED_CHROMA = 0.14  # opponent chroma of a toned print (sepia) over which a paper-coloured line may lie
-# Yellowed paper's opponent chroma, (R - G, (R + G) / 2 - B), at most: about as red as green, its blue
-# down to about 0.9 of its red. Orange and red lights (lamps, star-filter rays) are far redder than green.
-PAPER_CHROMA = (0.04, 0.1)
-MIN_TONED_CHROMA = 0.06  # a print this coloured around a line lets its colour confirm damage
 
 
 def grey_image(image: Any) -> np.ndarray:
@@ -524,7 +524,7 @@ def _line_features(
     if ev.chroma is not None:
         own = np.stack([_component_mean(ev.chroma[..., c], flat, core, count) for c in range(2)], axis=1)
         neutral = neutral_overlay(own, around[:, 1:])
-        confirmed = neutral & _less_coloured_than_print(own, lightness, ev.print_tint)
+        confirmed = neutral & less_coloured_than_print(own, lightness, ev.print_tint)
     confirmed |= neutral & (beyond >= 0.5)
     ring_chroma = around[:, 1:] if ev.chroma is not None else np.zeros((count, 2))
     columns = (
@@ -559,54 +559,6 @@ def _line_features(
     features[eligible] = np.stack(columns, axis=1)[eligible]
     features[:, -1] = _rules_verdict(features) & eligible
     return eligible, length, features
-
-
-class TreeEnsemble:
-    """A binary classifier of boosted regression trees, evaluated in numpy.
-
-    The parameters (one row of nodes per tree: feature index, threshold,
-    left and right child, leaf value; a leaf's children point to itself)
-    are trained by ``tools/train_damage_classifier.py`` and ship as an
-    ``.npz`` file. A sample goes left at a node when its feature is at most
-    the threshold. The score is the initial log-odds plus the sum of the
-    leaves it reaches; it is accepted above its kind's :attr:`cut` (one per
-    kind of sample; infinite for a kind never accepted).
-
-    Examples
-    --------
-    >>> model = line_model()
-    >>> model.score(np.zeros((2, len(LINE_FEATURES)))).shape
-    (2,)
-    """
-
-    def __init__(self, parameters: dict[str, np.ndarray]) -> None:
-        self.feature = parameters["feature"]
-        self.threshold = parameters["threshold"]
-        self.left, self.right = parameters["left"], parameters["right"]
-        self.value = parameters["value"]
-        self.base = float(parameters["base"])
-        self.cut = np.asarray(parameters["cut"], np.float64)
-        self.names = tuple(str(n) for n in parameters["names"])
-        self.depth = int(parameters["depth"])
-
-    @classmethod
-    def load(cls, path: Path) -> TreeEnsemble:
-        with np.load(path, allow_pickle=False) as stored:
-            return cls({key: stored[key] for key in stored.files})
-
-    def score(self, features: np.ndarray) -> np.ndarray:
-        """Log-odds that each row of ``features`` (N x features) is damage."""
-        trees = np.arange(len(self.feature))[:, None]
-        node = np.zeros((len(self.feature), len(features)), np.int64)
-        rows = np.arange(len(features))[None, :]
-        for _ in range(self.depth):
-            goes_left = features[rows, self.feature[trees, node]] <= self.threshold[trees, node]
-            node = np.where(goes_left, self.left[trees, node], self.right[trees, node])
-        return self.base + self.value[trees, node].sum(axis=0)
-
-    def accepts(self, features: np.ndarray, kind: np.ndarray) -> np.ndarray:
-        """Whether each row of ``features`` is judged damage, given its kind (an index into :attr:`cut`)."""
-        return self.score(features) > self.cut[kind]
 
 
 LINE_MODEL_PATH = Path(__file__).parent / "models" / "damage" / "line_classifier.npz"
@@ -734,12 +686,6 @@ def _background_residual(grey: np.ndarray) -> tuple[np.ndarray, float]:
     return r, max(2.0 * noise, VISIBLE_CHANGE)
 
 
-def _typical_chroma(chroma: np.ndarray) -> float:
-    """The median opponent-chroma magnitude of a picture (from a sample of its pixels)."""
-    sample = chroma.reshape(-1, 2)[:: max(1, chroma.size // 2 // 500_000)]
-    return float(np.median(np.hypot(sample[:, 0], sample[:, 1])))
-
-
 def _scratch_mask(
     grey: np.ndarray, r: np.ndarray, differs: float, chroma: np.ndarray | None, collect: list | None = None
 ) -> np.ndarray:
@@ -757,7 +703,7 @@ def _scratch_mask(
         "grey": grey,
         "chroma": chroma,
         "print_tint": None if chroma is None else tint_by_lightness(grey, chroma),
-        "print_chroma": 0.0 if chroma is None else _typical_chroma(chroma),
+        "print_chroma": 0.0 if chroma is None else typical_chroma(chroma),
     }
     rank = _tone_rank(grey)
     low, high = _tonal_range(grey, r, differs)
@@ -868,7 +814,7 @@ def _specks(
         keep &= neutral
         # On a toned print a speck whose colour says damage need not reach beyond the print's range.
         lightness = np.bincount(flat, weights=grey.ravel()[inside], minlength=count) / np.maximum(area, 1)
-        extreme |= neutral & _less_coloured_than_print(colour, lightness, tint_by_lightness(grey, chroma))
+        extreme |= neutral & less_coloured_than_print(colour, lightness, tint_by_lightness(grey, chroma))
     keep &= extreme
     # Salient: it outshines the residual around it (grain, texture) by far. Its own soft rim, 2 px
     # around its box, is not part of the surroundings.
@@ -988,84 +934,3 @@ def _component_mean(values: np.ndarray, flat: np.ndarray, core: np.ndarray, coun
     """Per component: the mean of ``values`` over its ``core`` pixels (``flat``: the raveled label map)."""
     area = np.bincount(flat[core], minlength=count)
     return np.bincount(flat[core], weights=values.ravel()[core], minlength=count) / np.maximum(area, 1)
-
-
-def _less_coloured_than_print(own: np.ndarray, lightness: np.ndarray, print_tint: np.ndarray) -> np.ndarray:
-    """Whether each candidate is clearly less coloured than the print is at its lightness.
-
-    Toned prints colour their light tones most: a bright line or speck far
-    less coloured than the print at its own lightness shows the paper, not
-    the picture. Dark tones carry little colour, so dark candidates are
-    never confirmed this way.
-    """
-    level = np.minimum((lightness * len(print_tint)).astype(int), len(print_tint) - 1)
-    expected = np.hypot(print_tint[level, 0], print_tint[level, 1])
-    return (expected >= MIN_TONED_CHROMA) & (
-        np.hypot(own[:, 0], own[:, 1]) <= (1 - MIN_NEUTRAL_SHIFT) * expected
-    )
-
-
-def tint_by_lightness(grey: np.ndarray, chroma: np.ndarray, bins: int = 16) -> np.ndarray:
-    """The picture's mean opponent chroma at each of ``bins`` grey levels, (bins, 2); 0 where none."""
-    step = max(1, grey.size // 500_000)
-    level = np.minimum((grey.ravel()[::step] * bins).astype(np.int64), bins - 1)
-    total = np.maximum(np.bincount(level, minlength=bins), 1)
-    return np.stack(
-        [
-            np.bincount(level, weights=chroma[..., c].ravel()[::step], minlength=bins) / total
-            for c in range(2)
-        ],
-        axis=1,
-    )
-
-
-def neutral_overlay(own: np.ndarray, around: np.ndarray, over_colour: bool = False) -> np.ndarray:
-    """Whether each candidate's colour could be damage laid over the print around it.
-
-    Damage is a nearly neutral overlay (off-white paper, black dirt)
-    blended over the print, so a damaged pixel's opponent chroma lies
-    between the print's and a weak one of its own. A line of the scene has
-    the colour of what surrounds it (a toned line in a toned print, a rim
-    in a red saucer) or a strong colour of its own (a blue strut); neither
-    is damage. Where the surroundings are nearly neutral (a grey print)
-    only a strongly coloured line is ruled out.
-
-    Parameters
-    ----------
-    own, around : (N, 2) arrays
-        Mean opponent chroma (R - G, (R + G) / 2 - B) of each candidate and of a ring around it.
-    over_colour : bool
-        Also accept weakly warm candidates (paper) over a print far more
-        coloured than they are. Right for specks, which the other tests
-        pin down; for lines it would also accept lit struts and wires
-        against a coloured sky.
-
-    Returns
-    -------
-    (N,) bool array
-    """
-    ring = np.hypot(around[:, 0], around[:, 1])
-    # Pulled towards neutral: a fraction of the surroundings' chroma along the same axis.
-    kept = np.clip((own * around).sum(axis=1) / np.maximum(ring**2, 1e-9), 0.0, 1.0)
-    on_axis = np.hypot(*(own - kept[:, None] * around).T) <= CHROMA_TOLERANCE
-    pulled = on_axis & ((1 - kept) * ring >= MIN_NEUTRAL_SHIFT * ring - CHROMA_TOLERANCE)
-    strength = np.hypot(own[:, 0], own[:, 1])
-    if over_colour:
-        # Paper (weakly warm) over nearly neutral surroundings (the dark tones of a toned print).
-        warm = (own >= -CHROMA_TOLERANCE).all(axis=1) & (strength <= DAMAGE_CHROMA)
-        return pulled | (warm & ((ring <= DAMAGE_CHROMA) | (strength <= (1 - MIN_NEUTRAL_SHIFT) * ring)))
-    # Paper laid with partial opacity over a warm print (sepia, faded dyes, wood): part print, part
-    # paper. Over cool colours (a blue sky) a warm line is as likely a lit wire or strut.
-    blended = np.zeros(len(own), bool)
-    for share in np.linspace(0.0, 1 - MIN_NEUTRAL_SHIFT, 8)[1:]:
-        blended |= _paper_blend(own, around, share)
-    blended &= (around >= -CHROMA_TOLERANCE).all(axis=1) & (strength < ring)
-    # Or paper itself, over a nearly neutral or toned print.
-    return pulled | blended | (_paper_blend(own, around, 0.0) & (ring <= TONED_CHROMA))
-
-
-def _paper_blend(own: np.ndarray, around: np.ndarray, share: float) -> np.ndarray:
-    """Whether each ``own`` chroma is ``share`` of ``around`` plus the rest of a yellowed paper's."""
-    paper = own - share * around
-    high = (1 - share) * np.asarray(PAPER_CHROMA) + CHROMA_TOLERANCE
-    return ((paper >= -CHROMA_TOLERANCE) & (paper <= high)).all(axis=1)
