@@ -10,12 +10,12 @@ from skimage.metrics import peak_signal_noise_ratio
 from retouch import collaborative
 from retouch.collaborative import (
     BLOCK,
-    PROFILES,
     _block_spectra,
     _haar_forward,
     _haar_inverse,
     _match,
     _overlap_add,
+    bior15_matrix,
     collaborative_denoise,
     profile_for,
 )
@@ -30,21 +30,43 @@ def noisy_photo() -> tuple[np.ndarray, np.ndarray]:
     return clean, clean + rng.normal(0, 25 / 255, clean.shape).astype(np.float32)
 
 
-def test_block_spectra_are_the_2d_dct_of_every_block():
+@pytest.mark.filterwarnings("ignore:Level value:UserWarning")
+def test_bior15_matrix_is_the_periodic_biorthogonal_wavelet():
+    m = bior15_matrix(8)
+    np.testing.assert_allclose(np.linalg.norm(m, axis=1), 1, rtol=1e-12)
+    # The finest details are Haar differences of pixel pairs; the coarse rows see a smoothed signal.
+    np.testing.assert_allclose(np.abs(m[4:]), np.kron(np.eye(4), [2**-0.5, 2**-0.5]), atol=1e-12)
+    assert np.all(np.abs(m[2, 4:]) > 0.05)
+    # Constant signals have only a DC coefficient; the transform is invertible and not orthogonal.
+    np.testing.assert_allclose(m[1:] @ np.ones(8), 0, atol=1e-12)
+    assert np.linalg.cond(m) < 3 and not np.allclose(m @ m.T, np.eye(8), atol=1e-3)
+    import pywt  # test extra: the reference implementation of bior1.5
+
+    reference = np.array(
+        [np.concatenate(pywt.wavedec(e, "bior1.5", mode="periodization", level=3)) for e in np.eye(8)]
+    ).T
+    np.testing.assert_allclose(m, reference / np.linalg.norm(reference, axis=1, keepdims=True), atol=1e-12)
+
+
+@pytest.mark.parametrize("wavelet", [False, True])
+def test_block_spectra_are_the_2d_transform_of_every_block(wavelet):
     image = np.random.default_rng(0).random((2, 13, 11)).astype(np.float32)
-    spectra = _block_spectra(image)
+    spectra = _block_spectra(image, wavelet)
     assert spectra.shape == (6, 4, 2, BLOCK * BLOCK)
-    d = dct_matrix(BLOCK)
+    d = bior15_matrix(BLOCK) if wavelet else dct_matrix(BLOCK)
     for c, y, x in [(0, 0, 0), (1, 5, 3), (0, 2, 1)]:
         expected = d @ image[c, y : y + BLOCK, x : x + BLOCK] @ d.T
         np.testing.assert_allclose(spectra[y, x, c], expected.ravel(), atol=1e-5)
 
 
-def test_overlap_add_of_unchanged_spectra_gives_the_image_back():
+@pytest.mark.parametrize("wavelet", [False, True])
+def test_overlap_add_of_unchanged_spectra_gives_the_image_back(wavelet):
     image = np.random.default_rng(0).random((3, 20, 17)).astype(np.float32)
-    spectra = _block_spectra(image)
-    weights = np.ones(spectra.shape[:3], np.float32)
-    np.testing.assert_allclose(_overlap_add(spectra, weights), image, atol=1e-5)
+    spectra = _block_spectra(image, wavelet)
+    # Any positive weights (and skipped positions) give the image back where some block covers it.
+    weights = np.random.default_rng(1).uniform(0.5, 2, spectra.shape[:3]).astype(np.float32)
+    weights[3, 2, 1] = 0
+    np.testing.assert_allclose(_overlap_add(spectra * weights[..., None], weights, wavelet), image, atol=1e-5)
 
 
 @pytest.mark.parametrize("n", [1, 2, 8, 32])
@@ -91,7 +113,7 @@ def test_denoising_a_photo_gains_over_9_db(noisy_photo):
 
 def test_tiles_leave_no_seams(noisy_photo, monkeypatch):
     _, noisy = noisy_photo
-    profile = PROFILES["best"]
+    profile = profile_for("best", 25 / 255)
     whole = collaborative_denoise(noisy, np.array([25 / 255]), profile)
     monkeypatch.setattr(collaborative, "_TILE", 64)
     tiled = collaborative_denoise(noisy, np.array([25 / 255]), profile)
