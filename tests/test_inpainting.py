@@ -112,6 +112,81 @@ def test_oriented_fit_bridges_lines_across_a_scratch() -> None:
     assert np.array_equal(far, membrane[40:41, 40])
 
 
+def exhaustive_nonlocal(image, hole, guess, reach, radius, guess_weight, neighbours):
+    """nonlocal_fill's definition, every candidate scored in full (the kernel abandons hopeless ones)."""
+    height, width, _ = image.shape
+    out = []
+    for y, x in zip(*np.nonzero(hole), strict=True):
+        scored = []
+        for sy in range(max(y - reach, 0), min(y + reach + 1, height)):
+            for sx in range(max(x - reach, 0), min(x + reach + 1, width)):
+                if hole[sy, sx]:
+                    continue
+                total = used = 0.0
+                for dy in range(-radius, radius + 1):
+                    for dx in range(-radius, radius + 1):
+                        py, px, qy, qx = y + dy, x + dx, sy + dy, sx + dx
+                        inside = min(py, qy, px, qx) >= 0 and max(py, qy) < height and max(px, qx) < width
+                        if not inside or hole[qy, qx] or dy == dx == 0:
+                            continue
+                        w = guess_weight if hole[py, px] else 1.0
+                        total += w * float(((guess[py, px] - image[qy, qx]) ** 2).sum())
+                        used += w
+                if used >= 4.0:
+                    scored.append((total / used, sy, sx))
+        if not scored:  # no known patch in reach: the guess stays
+            out.append(guess[y, x])
+            continue
+        best = sorted(scored, key=lambda item: item[0])[:neighbours]  # stable: scan order among ties
+        weights = np.exp(-(np.array([d for d, _, _ in best]) - best[0][0]) / (best[0][0] + 1e-5))
+        values = np.array([image[sy, sx] for _, sy, sx in best], np.float64)
+        out.append(weights @ values / weights.sum())
+    return np.array(out)
+
+
+@pytest.mark.parametrize(("reach", "radius", "neighbours"), [(5, 2, 4), (12, 4, 8)])
+def test_nonlocal_fill_matches_an_exhaustive_search(reach: int, radius: int, neighbours: int) -> None:
+    from retouch.patchmatch import nonlocal_fill
+
+    image = np.ascontiguousarray(data.coffee()[100:140, 200:240], np.float32) / 255
+    hole = blob_mask(image.shape[:2], count=3, seed=4)
+    hole[0, :6] = True  # a part on the image's edge
+    guess = image.copy()
+    guess[hole] = image[~hole].mean(axis=0)
+    ys, xs = np.nonzero(hole)
+    fast = nonlocal_fill(image, hole, guess, ys, xs, reach, radius, 0.3, neighbours)
+    slow = exhaustive_nonlocal(image, hole, guess, reach, radius, 0.3, neighbours)
+    np.testing.assert_allclose(fast, slow, atol=1e-5)
+
+
+def test_frequency_models_match_the_greedy_definition() -> None:
+    from retouch.extrapolation import _frequency_prior, _grow_models
+
+    rng = np.random.default_rng(3)
+    size, steps = 16, 12
+    weight = (rng.random((size, size)) > 0.3) * 0.8 ** rng.integers(0, 5, (size, size))
+    signal = rng.normal(size=(size, size, 2)) * weight[..., None]
+    residual = np.fft.fft2(signal, axes=(0, 1))
+    spectrum = np.fft.fft2(weight)
+    prior = _frequency_prior(size)
+    coeffs = _grow_models(residual[None].copy(), spectrum[None].copy(), prior, steps, 0.5)[0]
+    # Each step adds the strongest frequency and its mirror, and takes what they explain off the error.
+    expected = np.zeros_like(residual)
+    total = spectrum[0, 0].real
+    for _ in range(steps):
+        energy = (np.abs(residual) ** 2).sum(axis=2) * prior
+        uy, ux = np.unravel_index(np.argmax(energy), energy.shape)
+        my, mx = -uy % size, -ux % size
+        delta = 0.5 * residual[uy, ux] / total
+        pairs = [(uy, ux, delta)] + ([(my, mx, np.conj(delta))] if (my, mx) != (uy, ux) else [])
+        change = np.zeros_like(residual)
+        for fy, fx, amount in pairs:
+            expected[fy, fx] += amount
+            change += np.roll(spectrum, (fy, fx), axis=(0, 1))[..., None] * amount
+        residual -= change
+    np.testing.assert_allclose(coeffs, expected, atol=1e-9)
+
+
 def test_extrapolation_continues_a_texture() -> None:
     from retouch.extrapolation import extrapolate
     from retouch.inpainting import _membrane_fill

@@ -84,34 +84,63 @@ def _grow_models(residual, weights, prior, steps, damping):
         total = window[0, 0].real
         if total <= 0.0:
             continue
+        deltas = np.empty(channels, np.complex128)
+        mirrors = np.empty(channels, np.complex128)
+        uy, ux = _strongest(spectrum, prior)
         for _ in range(steps):
-            best = -1.0
-            uy = 0
-            ux = 0
-            for ky in range(size):
-                for kx in range(size):
-                    energy = 0.0
-                    for c in range(channels):
-                        v = spectrum[ky, kx, c]
-                        energy += v.real * v.real + v.imag * v.imag
-                    energy *= prior[ky, kx]
-                    if energy > best:
-                        best, uy, ux = energy, ky, kx
             my, mx = (size - uy) % size, (size - ux) % size
             paired = my != uy or mx != ux
             for c in range(channels):
-                delta = damping * spectrum[uy, ux, c] / total
-                coeffs[b, uy, ux, c] += delta
+                deltas[c] = damping * spectrum[uy, ux, c] / total
+                coeffs[b, uy, ux, c] += deltas[c]
+                mirrors[c] = np.conj(deltas[c])
                 if paired:
-                    mirror = np.conj(delta)
-                    coeffs[b, my, mx, c] += mirror
-                for ky in range(size):
-                    for kx in range(size):
-                        change = delta * window[(ky - uy) % size, (kx - ux) % size]
+                    coeffs[b, my, mx, c] += mirrors[c]
+            # Subtract the new pair's contribution and, in the same pass, find the next strongest
+            # frequency (first maximum in scan order, as a separate search would).
+            best = -1.0
+            next_y = 0
+            next_x = 0
+            for ky in range(size):
+                shift_y = ky - uy + size if ky < uy else ky - uy
+                mirror_y = ky - my + size if ky < my else ky - my
+                for kx in range(size):
+                    shift_x = kx - ux + size if kx < ux else kx - ux
+                    mirror_x = kx - mx + size if kx < mx else kx - mx
+                    near = window[shift_y, shift_x]
+                    far = window[mirror_y, mirror_x]
+                    energy = 0.0
+                    for c in range(channels):
+                        change = deltas[c] * near
                         if paired:
-                            change += mirror * window[(ky - my) % size, (kx - mx) % size]
-                        spectrum[ky, kx, c] -= change
+                            change += mirrors[c] * far
+                        v = spectrum[ky, kx, c] - change
+                        spectrum[ky, kx, c] = v
+                        energy += v.real * v.real + v.imag * v.imag
+                    energy *= prior[ky, kx]
+                    if energy > best:
+                        best, next_y, next_x = energy, ky, kx
+            uy, ux = next_y, next_x
     return coeffs
+
+
+@njit(cache=True, nogil=True)
+def _strongest(spectrum, prior):
+    """The frequency of largest prior-weighted energy over the channels (the first, in scan order)."""
+    size, _, channels = spectrum.shape
+    best = -1.0
+    uy = 0
+    ux = 0
+    for ky in range(size):
+        for kx in range(size):
+            energy = 0.0
+            for c in range(channels):
+                v = spectrum[ky, kx, c]
+                energy += v.real * v.real + v.imag * v.imag
+            energy *= prior[ky, kx]
+            if energy > best:
+                best, uy, ux = energy, ky, kx
+    return uy, ux
 
 
 def _frequency_prior(size: int) -> np.ndarray:

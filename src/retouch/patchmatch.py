@@ -157,48 +157,68 @@ def nonlocal_fill(image, hole, guess, holes_y, holes_x, reach, radius, guess_wei
     """
     height, width, channels = image.shape
     count = holes_y.size
-    area = (2 * radius + 1) ** 2
+    side = 2 * radius + 1
     out = np.empty((count, channels), np.float32)
     for k in prange(count):
         y, x = holes_y[k], holes_x[k]
+        # The target patch once: its values, the weight of each pixel (0 outside the image and at
+        # the centre) and, per row, the most weight the rows from there on can still add.
+        values = np.zeros((side, side, channels), guess.dtype)
+        weights = np.zeros((side, side))
+        rest = np.zeros(side + 1)
+        for i in range(side - 1, -1, -1):
+            py = y + i - radius
+            rest[i] = rest[i + 1]
+            if py < 0 or py >= height:
+                continue
+            for j in range(side):
+                px = x + j - radius
+                if px < 0 or px >= width or (i == radius and j == radius):
+                    continue
+                weights[i, j] = guess_weight if hole[py, px] else 1.0
+                rest[i] += weights[i, j]
+                for c in range(channels):
+                    values[i, j, c] = guess[py, px, c]
         best_d = np.full(neighbours, np.inf)
         best_y = np.zeros(neighbours, np.int64)
         best_x = np.zeros(neighbours, np.int64)
         for sy in range(max(y - reach, 0), min(y + reach + 1, height)):
+            # Patch rows and columns of this candidate that lie inside the image.
+            i0, i1 = max(radius - sy, 0), min(height - sy + radius, side)
             for sx in range(max(x - reach, 0), min(x + reach + 1, width)):
                 if hole[sy, sx]:
                     continue
+                j0, j1 = max(radius - sx, 0), min(width - sx + radius, side)
                 total = 0.0
                 used = 0.0
-                # ``used`` never exceeds the patch area, so this bound abandons hopeless candidates early.
-                limit = best_d[neighbours - 1] * area
-                for dy in range(-radius, radius + 1):
-                    if total > limit:
+                worst = best_d[neighbours - 1]
+                abandoned = False
+                for i in range(i0, i1):
+                    # The mean can only reach ``total / (used + rest)``: a candidate already over the
+                    # worst kept one is abandoned (it could not be kept).
+                    if total > worst * (used + rest[i]):
+                        abandoned = True
                         break
-                    py, qy = y + dy, sy + dy
-                    if py < 0 or py >= height or qy < 0 or qy >= height:
-                        continue
-                    for dx in range(-radius, radius + 1):
-                        px, qx = x + dx, sx + dx
-                        if px < 0 or px >= width or qx < 0 or qx >= width or hole[qy, qx]:
+                    qy = sy + i - radius
+                    for j in range(j0, j1):
+                        w = weights[i, j]
+                        qx = sx + j - radius
+                        if w == 0.0 or hole[qy, qx]:
                             continue
-                        if dy == 0 and dx == 0:
-                            continue
-                        w = guess_weight if hole[py, px] else 1.0
                         for c in range(channels):
-                            diff = guess[py, px, c] - image[qy, qx, c]
+                            diff = values[i, j, c] - image[qy, qx, c]
                             total += w * diff * diff
                         used += w
                 # Too few overlapping known pixels make the distance meaningless.
-                if used < 4.0 or total > limit:
+                if abandoned or used < 4.0:
                     continue
                 d = total / used
-                if d < best_d[neighbours - 1]:
-                    i = neighbours - 1
-                    while i > 0 and best_d[i - 1] > d:
-                        best_d[i], best_y[i], best_x[i] = best_d[i - 1], best_y[i - 1], best_x[i - 1]
-                        i -= 1
-                    best_d[i], best_y[i], best_x[i] = d, sy, sx
+                if d < worst:
+                    n = neighbours - 1
+                    while n > 0 and best_d[n - 1] > d:
+                        best_d[n], best_y[n], best_x[n] = best_d[n - 1], best_y[n - 1], best_x[n - 1]
+                        n -= 1
+                    best_d[n], best_y[n], best_x[n] = d, sy, sx
         if best_d[0] == np.inf:
             for c in range(channels):
                 out[k, c] = guess[y, x, c]
@@ -206,14 +226,14 @@ def nonlocal_fill(image, hole, guess, holes_y, holes_x, reach, radius, guess_wei
         bandwidth = best_d[0] + 1e-5
         for c in range(channels):
             out[k, c] = 0.0
-        weights = 0.0
-        for i in range(neighbours):
-            if best_d[i] == np.inf:
+        total_weight = 0.0
+        for n in range(neighbours):
+            if best_d[n] == np.inf:
                 break
-            w = np.exp(-(best_d[i] - best_d[0]) / bandwidth)
-            weights += w
+            w = np.exp(-(best_d[n] - best_d[0]) / bandwidth)
+            total_weight += w
             for c in range(channels):
-                out[k, c] += w * image[best_y[i], best_x[i], c]
+                out[k, c] += w * image[best_y[n], best_x[n], c]
         for c in range(channels):
-            out[k, c] /= weights
+            out[k, c] /= total_weight
     return out
