@@ -33,12 +33,13 @@ Scratches
     ``tools/train_damage_classifier.py`` on synthetic damage over photos
     other than the benchmark's) weighs those cues and more
     (:data:`LINE_FEATURES`: shape, contrast, tone past the picture's own
-    range, chroma relative to the print's, the rules' verdict) and vetoes
-    the lines it does not take for damage: text, the scene's own dark
-    lines in colour photos. It weighs the tone rank most. The shipped
-    model never accepts a line the tests reject: allowed to, it took real
-    structure (tripod legs, dark struts) for scratches on photos unlike
-    its training set, and restored them away.
+    range, chroma relative to the print's, the rules' verdict) and decides
+    instead of them: it rejects text and the scene's own dark lines in
+    colour photos, and takes faint or mid-tone scratches the tests miss.
+    It weighs the tone rank most. Its training scenes carry thin lines of
+    their own (wires, poles) drawn before the aging, so they fade and tone
+    with the print: without them it took real structure (masts, tripod
+    legs) for scratches and could only be trusted to veto.
 
     A long joined component that fails (two scratches crossing at a
     shallow angle, a scratch running into texture of its orientation) is
@@ -110,7 +111,7 @@ MAX_SCRATCH_WIDTH = 7.0  # px, differing pixels per px of length
 MIN_ELONGATION = 5.0  # ratio of the principal standard deviations of a component's pixels
 ALIGNED_DEGREES = 25.0  # a pixel whose line orientation is this near a component's axis runs along it
 MIN_ALIGNED = 0.6  # share of a scratch's pixels that run along its axis
-LONG_JOINED = 400  # px: a joined component this long that fails is judged in pieces too
+LONG_JOINED = 100  # px: a joined component this long that fails is judged in pieces too
 MIN_MEAN_CONTRAST = 0.1  # mean line response of a component's differing pixels
 MIN_STANDOUT = 6.0  # a component's response over the mean response around it less the grain's
 CONFIRMED_STANDOUT = 3.0  # standout enough for a line whose colour says damage
@@ -603,7 +604,8 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
     found = keep[merged[1]]
     # A long joined component that fails may be two scratches crossing at a shallow angle, a scratch
     # bent through a wide angle or one that runs into fine texture of its orientation (fur, grain):
-    # its pieces are judged on their own too. A scene's lattice or texture rarely joins up that far.
+    # its pieces are judged on their own too, from 100 px on: the pieces of a curved scratch are nearly
+    # straight, so they pass the shape tests that the whole curve fails.
     labels = np.where((~keep & (length >= LONG_JOINED))[parent][labels], labels, 0)
     return found | judge(count, labels, stats)[0][labels]
 
@@ -817,11 +819,17 @@ def _specks(
         extreme |= neutral & less_coloured_than_print(colour, lightness, tint_by_lightness(grey, chroma))
     keep &= extreme
     # Salient: it outshines the residual around it (grain, texture) by far. Its own soft rim, 2 px
-    # around its box, is not part of the surroundings.
-    integral = cv2.integral(np.abs(smooth))
-    near, near_box = _box_sums(integral, stats, 2)
-    around, box = _box_sums(integral, stats, CLUTTER_RADIUS)
-    keep &= peak >= MIN_SPECK_SALIENCE * (around - near) / np.maximum(box - near_box, 1)
+    # around its box, is not part of the surroundings, nor are the scratches found (they are damage
+    # too, and a speck beside one would look like texture).
+    spoken = np.zeros(labels.shape, bool) if scratches is None else scratches
+    spoken = cv2.dilate(spoken.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    values = cv2.integral(np.where(spoken, 0.0, np.abs(smooth)).astype(np.float32))
+    counts = cv2.integral((~spoken).astype(np.uint8))
+    near, _ = _box_sums(values, stats, 2)
+    around, _ = _box_sums(values, stats, CLUTTER_RADIUS)
+    near_n, _ = _box_sums(counts, stats, 2)
+    around_n, _ = _box_sums(counts, stats, CLUTTER_RADIUS)
+    keep &= peak >= MIN_SPECK_SALIENCE * (around - near) / np.maximum(around_n - near_n, 1)
     keep[0] = False
     keep &= _ringed(grey, stats, darkest, brightest, keep)
     return keep[labels]
