@@ -35,7 +35,9 @@ Scratches
     (:data:`LINE_FEATURES`: shape, contrast, tone past the picture's own
     range, chroma relative to the print's, the rules' verdict) and decides
     instead of them: it rejects text and the scene's own dark lines in
-    colour photos, and takes faint or mid-tone scratches the tests miss.
+    colour photos, and takes faint or mid-tone scratches the tests miss
+    (those only at odds of 3:1: a real line restored away is worse than a
+    faint scratch left).
     It weighs the tone rank most. Its training scenes carry thin lines of
     their own (wires, poles) drawn before the aging, so they fade and tone
     with the print: without them it took real structure (masts, tripod
