@@ -32,8 +32,9 @@ from skimage.metrics import peak_signal_noise_ratio
 
 import retouch
 from retouch.aging import age_photo
+from retouch.damage_evidence import damage_planes
 from retouch.inpainting import inpaint
-from retouch.scratches import damage_planes, detect_damage
+from retouch.scratches import detect_damage
 
 PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "rocket")
 UNDAMAGED = (*PHOTOS, "text", "grass", "immunohistochemistry")

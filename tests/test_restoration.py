@@ -12,15 +12,11 @@ import retouch
 from retouch.aging import age_photo
 from retouch.cli import main
 from retouch.damage_colour import neutral_overlay
+from retouch.damage_evidence import damage_planes, grey_image
 from retouch.errors import InputError
 from retouch.ops.registry import MACRO, PIXEL, get_spec
-from retouch.scratches import (
-    damage_planes,
-    detect_damage,
-    detect_dust,
-    detect_scratches,
-    grey_image,
-)
+from retouch.scratches import detect_damage, detect_scratches
+from retouch.specks import detect_dust
 
 
 @pytest.fixture(scope="module")

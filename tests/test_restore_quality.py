@@ -206,11 +206,12 @@ def _toned(grey: np.ndarray) -> np.ndarray:
 
 def _judged(image: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Each label map of candidate lines in a colour scan, with the classifier's verdict per label."""
-    from retouch.scratches import _background_residual, _scratch_mask, damage_planes, line_model
+    from retouch.damage_evidence import background_residual, damage_planes
+    from retouch.scratches import _scratch_mask, line_model
 
     grey, chroma = damage_planes(image)
     collected: list = []
-    _scratch_mask(grey, *_background_residual(grey), chroma, collect=collected)
+    _scratch_mask(grey, *background_residual(grey), chroma, collect=collected)
     judged = []
     for labels, eligible, features in collected:
         rules = (features[:, -1] > 0) & eligible
@@ -241,3 +242,27 @@ def test_the_shipped_line_classifier_accepts_a_scratch_and_rejects_text(monkeypa
     monkeypatch.setattr(scratches, "line_model", RulesOnly)
     with_rules = detect_damage(*page)[0].sum()
     assert with_model < 0.5 * with_rules
+
+
+def test_the_shipped_speck_classifier_takes_dirt_and_leaves_printed_dots():
+    from retouch.specks import SPECK_FEATURES, detect_dust, speck_model
+
+    assert speck_model().names == SPECK_FEATURES
+    rng = np.random.default_rng(5)
+    h, w = 300, 400
+    grey = np.tile(np.linspace(0.3, 0.75, w), (h, 1)) + cv2.GaussianBlur(
+        rng.normal(0, 0.025, (h, w)), (0, 0), 0.6
+    )
+    xs, ys = rng.integers(20, w - 20, 40), rng.integers(20, h - 20, 40)
+    centres = [(int(x), int(y)) for x, y in zip(xs, ys, strict=True)]
+    printed, dirt = np.zeros((h, w), np.uint8), np.zeros((h, w), np.uint8)
+    for i, centre in enumerate(centres):
+        cv2.circle(printed if i % 2 else dirt, centre, 2, 255, -1)
+    # Printed dots are part of the picture: as dark as its darkest tone, toned with it.
+    grey = np.where(printed > 0, 0.3, grey)
+    scan = _toned(np.clip(grey, 0, 1)).astype(np.float32)
+    # Dirt lies on the print: near black, neutral.
+    scan[dirt > 0] = 12.0
+    found = detect_dust(scan.astype(np.uint8))
+    assert (found & (dirt > 0)).sum() >= 0.8 * (dirt > 0).sum()
+    assert (found & (printed > 0)).sum() <= 0.2 * (printed > 0).sum()

@@ -1,29 +1,33 @@
-"""Train the classifier that tells scratches from the scene's own lines (``retouch.scratches``).
+"""Train the classifiers that tell damage from the picture: scratches (lines) and dust (specks).
 
 Training data is synthetic damage (:func:`retouch.aging.age_photo`, seeds
 from :data:`FIRST_SEED` on, never the benchmark's 0-24) on packaged photos
 that are *not* the benchmark's five (astronaut, camera, coffee, chelsea =
 cat, rocket), flipped and cropped, plus the same photos undamaged as
-negatives (text, cells, coins, bricks: lines that are not scratches). Half
-the scenes get one to three thin lines of their own darkest or brightest
-colours (wires, poles) drawn *before* aging, so they fade and tone with the
-print: negatives like the real structure that a classifier trained without
-them took for scratches.
-Aged prints are toned, so the classifier judges colour scans only (grey
-ones keep the hand-set tests: trained on grey damaged prints too, it fell
-well below them).
-Every candidate line component the detector finds is one sample, described
-by :data:`retouch.scratches.LINE_FEATURES`, counted twice: as damage with
-the weight of its pixels within 1 px of true damage, and as not damage with
-the weight of the rest, so the classifier weighs errors per pixel, as the
-benchmark's F1 does. A gradient-boosted ensemble of shallow trees
-(scikit-learn, the ``bench`` extra) is fitted, its acceptance cut chosen to
-maximise per-pixel F1 on images held out in 4 folds (one cut for lines the
-hand-set tests accept and one for those they reject), and its trees are
-written out for :class:`retouch.boosted_trees.TreeEnsemble`.
+negatives (text, cells, coins, bricks: lines and dots that are not damage).
+Half the scenes get one to three thin lines of their own darkest or
+brightest colours (wires, poles) drawn *before* aging, so they fade and
+tone with the print: negatives like the real structure that a line
+classifier trained without them took for scratches.
+Aged prints are toned, so the classifiers judge colour scans only (grey
+ones keep the hand-set tests: trained on grey damaged prints too, the line
+classifier fell well below them).
+Every candidate line component (:func:`retouch.scratches._scratch_mask`)
+and candidate speck (:func:`retouch.specks.find_specks`) the detectors find
+is one sample of its kind, described by
+:data:`retouch.scratches.LINE_FEATURES` or
+:data:`retouch.specks.SPECK_FEATURES`, counted twice: as damage with the
+weight of its pixels within 1 px of true damage, and as not damage with the
+weight of the rest, so a classifier weighs errors per pixel, as the
+benchmark's F1 does. Per kind a gradient-boosted ensemble of shallow trees
+(scikit-learn, the ``bench`` extra) is fitted, its acceptance cuts chosen
+to maximise the mean per-pixel F-score on images held out in 4 folds (one
+cut for candidates the hand-set tests accept and one for those they
+reject; F1 for lines, F2 for specks), and its trees are written out for
+:class:`retouch.boosted_trees.TreeEnsemble`.
 
-Run: ``.venv/bin/python tools/train_damage_classifier.py [--out PATH]``
-(a few minutes on two cores; the same seed gives the same model).
+Run: ``.venv/bin/python tools/train_damage_classifier.py`` (about ten
+minutes on two cores; the same seed gives the same models).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -40,13 +45,9 @@ from sklearn.ensemble import GradientBoostingClassifier
 
 from retouch.aging import _draw_scratch, age_photo
 from retouch.boosted_trees import TreeEnsemble
-from retouch.scratches import (
-    LINE_FEATURES,
-    LINE_MODEL_PATH,
-    _background_residual,
-    _scratch_mask,
-    damage_planes,
-)
+from retouch.damage_evidence import background_residual, damage_planes
+from retouch.scratches import LINE_FEATURES, LINE_MODEL_PATH, _scratch_mask
+from retouch.specks import SPECK_FEATURES, SPECK_MODEL_PATH, find_specks
 
 # Not the benchmark's photos (data.cat() is chelsea).
 PHOTOS = (
@@ -82,8 +83,24 @@ MAX_SIDE = 700
 # Share of the scenes given a few thin lines of their own (1 to SCENE_LINES), drawn before aging.
 SCENE_LINE_SHARE, SCENE_LINES = 0.5, 3
 TREES, DEPTH, LEARNING_RATE = 200, 2, 0.1
-# Log-odds the classifier needs to take a line the hand-set tests reject (3:1).
-MIN_RESCUE_LOG_ODDS = float(np.log(3.0))
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One classifier: its samples' name, features, the F-score its cuts maximise, the odds to overrule."""
+
+    name: str
+    features: tuple[str, ...]
+    beta: float
+    rescue_log_odds: float
+
+
+KINDS = (
+    # A real line restored away is worse than a faint scratch left: overruling the rules takes odds of 3:1.
+    Kind("lines", LINE_FEATURES, 1.0, float(np.log(3.0))),
+    # A speck left shows, a speck-sized fill of the picture hardly does: recall weighs double.
+    Kind("specks", SPECK_FEATURES, 2.0, -np.inf),
+)
 
 
 def _photo(name: str) -> np.ndarray:
@@ -129,45 +146,52 @@ def _with_scene_lines(image: np.ndarray, rng: np.random.Generator) -> np.ndarray
 
 
 def _samples(
-    image: np.ndarray, truth: np.ndarray | None, lines: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Candidate components' features, their damaged and clean pixel counts, and ``lines`` pixels missed.
+    image: np.ndarray, truth: np.ndarray | None, lines: np.ndarray | None, dust: np.ndarray | None
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
+    """Per kind (``lines``, ``specks``): candidates' features, damaged and clean pixel counts, truth missed.
 
     Pixels within 1 px of ``truth`` (any damage) count as damaged; those
-    of the true scratches ``lines`` in no candidate are missed (specks are
-    the speck detector's).
+    of the true scratches ``lines`` (true specks ``dust``) in no candidate
+    of that kind are missed. Specks are looked for as the ``remove_dust``
+    step does, after the scratches: with no scratch mask.
     """
     grey, chroma = damage_planes(image)
-    r, differs = _background_residual(grey)
-    collected: list = []
-    _scratch_mask(grey, r, differs, chroma, collect=collected)
+    r, differs = background_residual(grey)
+    collected: dict[str, list] = {"lines": [], "specks": []}
+    _scratch_mask(grey, r, differs, chroma, collect=collected["lines"])
+    find_specks(grey, chroma, r, differs, None, collect=collected["specks"])
     near = np.zeros(grey.shape, bool)
     if truth is not None:
         near = cv2.dilate(truth.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    rows, hits, misses = [], [], []
-    seen = np.zeros(grey.shape, bool)
-    for labels, eligible, features in collected:
-        count = len(eligible)
-        flat = labels.ravel()
-        hit = np.bincount(flat, weights=near.ravel(), minlength=count)
-        total = np.bincount(flat, minlength=count)
-        rows.append(features[eligible])
-        hits.append(hit[eligible])
-        misses.append((total - hit)[eligible])
-        seen |= eligible[labels]
-    missed = 0 if lines is None else int((lines & ~seen).sum())
-    return np.concatenate(rows), np.concatenate(hits), np.concatenate(misses), missed
+    out = {}
+    for kind, damage in (("lines", lines), ("specks", dust)):
+        rows, hits, misses = [], [], []
+        seen = np.zeros(grey.shape, bool)
+        for labels, eligible, features in collected[kind]:
+            count = len(eligible)
+            flat = labels.ravel()
+            hit = np.bincount(flat, weights=near.ravel(), minlength=count)
+            total = np.bincount(flat, minlength=count)
+            rows.append(features[eligible])
+            hits.append(hit[eligible])
+            misses.append((total - hit)[eligible])
+            seen |= eligible[labels]
+        missed = 0 if damage is None else int((damage & ~seen).sum())
+        out[kind] = (np.concatenate(rows), np.concatenate(hits), np.concatenate(misses), missed)
+    return out
 
 
-def collect() -> dict[str, np.ndarray]:
-    """Every sample's features, damaged and clean pixel counts, photo and image; per image the truth missed.
+def collect() -> dict[str, dict[str, np.ndarray]]:
+    """Per kind (``lines``, ``specks``): every sample's features, pixel counts, photo and image, and more.
 
     Keys ``x``, ``hit``, ``miss``, ``photo``, ``image`` per sample;
     ``missed`` and ``damaged`` (False for an undamaged photo) and ``pixels``
     per image.
     """
     rng = np.random.default_rng(FIRST_SEED)
-    parts, seed, per_image = [], FIRST_SEED, []
+    parts: dict[str, list] = {"lines": [], "specks": []}
+    per_image: dict[str, list] = {"lines": [], "specks": []}
+    seed = FIRST_SEED
     for index, name in enumerate(PHOTOS):
         t0 = time.perf_counter()
         count = SCENE_VARIANTS if name in SAMPLE_PHOTOS else DAMAGED_PER_PHOTO
@@ -176,18 +200,24 @@ def collect() -> dict[str, np.ndarray]:
                 variant = _with_scene_lines(variant, rng)
             aged = age_photo(variant, seed=seed)
             seed += 1
-            for image, truth, lines, weight in (
-                (variant, None, None, UNDAMAGED_WEIGHT),
-                (aged.image, aged.scratches | aged.dust, aged.scratches, 1.0),
+            for image, truth, lines, dust, weight in (
+                (variant, None, None, None, UNDAMAGED_WEIGHT),
+                (aged.image, aged.scratches | aged.dust, aged.scratches, aged.dust, 1.0),
             ):
-                x, hit, miss, missed = _samples(image, truth, lines)
-                parts.append((x, hit, weight * miss, np.full(len(x), index), np.full(len(x), len(per_image))))
-                per_image.append((missed, truth is not None, variant.shape[0] * variant.shape[1]))
+                for kind, (x, hit, miss, missed) in _samples(image, truth, lines, dust).items():
+                    image_index = np.full(len(x), len(per_image[kind]))
+                    parts[kind].append((x, hit, weight * miss, np.full(len(x), index), image_index))
+                    per_image[kind].append((missed, truth is not None, variant.shape[0] * variant.shape[1]))
         print(f"  {name:<22} {time.perf_counter() - t0:5.1f} s", flush=True)
-    keys = ("x", "hit", "miss", "photo", "image")
-    out = {k: np.concatenate(p) for k, p in zip(keys, zip(*parts, strict=True), strict=True)}
-    for k, column in zip(("missed", "damaged", "pixels"), zip(*per_image, strict=True), strict=True):
-        out[k] = np.array(column)
+    out = {}
+    for kind in parts:
+        keys = ("x", "hit", "miss", "photo", "image")
+        d = {k: np.concatenate(p) for k, p in zip(keys, zip(*parts[kind], strict=True), strict=True)}
+        for k, column in zip(
+            ("missed", "damaged", "pixels"), zip(*per_image[kind], strict=True), strict=True
+        ):
+            d[k] = np.array(column)
+        out[kind] = d
     return out
 
 
@@ -209,11 +239,12 @@ def _fit(x: np.ndarray, hit: np.ndarray, miss: np.ndarray) -> GradientBoostingCl
 
 
 def _best_cuts(
-    score: np.ndarray, d: dict[str, np.ndarray], rescue: bool = True
+    score: np.ndarray, d: dict[str, np.ndarray], rescue: bool = True, beta: float = 1.0
 ) -> tuple[np.ndarray, float, float]:
-    """Score cuts for components the hand rules reject and accept, maximising the benchmark's mean F1.
+    """Score cuts for components the hand rules reject and accept, maximising the mean F-score.
 
-    The mean is over the damaged images, each image's F1 per pixel; cuts
+    The mean is over the damaged images, each image's F-score per pixel
+    (``beta`` > 1 weighs recall more: F1 is the benchmark's); cuts
     that flag more than :data:`MAX_FLAGGED` % of an undamaged image (all
     but the worst tenth) are not considered. Without ``rescue`` the
     classifier may only veto lines the rules accept. Returns the two cuts
@@ -221,6 +252,7 @@ def _best_cuts(
     undamaged image's pixels flagged at them.
     """
     rules = d["x"][:, -1] > 0
+    b2 = beta * beta
     grid = np.quantile(score, np.linspace(0.3, 0.999, 80))
     images = len(d["missed"])
     truth = np.bincount(d["image"], weights=d["hit"], minlength=images) + d["missed"]
@@ -232,15 +264,17 @@ def _best_cuts(
             kept = score > np.where(rules, reject, rescue_cut)
             tp = np.bincount(d["image"], weights=d["hit"] * kept, minlength=images)
             fp = np.bincount(d["image"], weights=d["miss"] * kept, minlength=images)
-            f1 = 2 * tp / np.maximum(2 * tp + fp + truth - tp, 1)
-            mean_f1 = float(f1[d["damaged"]].mean())
+            f = (1 + b2) * tp / np.maximum((1 + b2) * tp + b2 * (truth - tp) + fp, 1)
+            mean_f1 = float(f[d["damaged"]].mean())
             flagged = (100 * fp / UNDAMAGED_WEIGHT / d["pixels"])[~d["damaged"]]
             if mean_f1 > best[1] and np.quantile(flagged, FLAGGED_QUANTILE) < MAX_FLAGGED:
                 best = (np.array([rescue_cut, reject]), mean_f1, float(flagged.max()))
     return best
 
 
-def export(model: GradientBoostingClassifier, cut: float) -> dict[str, np.ndarray]:
+def export(
+    model: GradientBoostingClassifier, cut: np.ndarray, names: tuple[str, ...]
+) -> dict[str, np.ndarray]:
     """The fitted trees as padded node arrays for :class:`retouch.boosted_trees.TreeEnsemble`."""
     trees = [estimator[0].tree_ for estimator in model.estimators_]
     nodes = max(t.node_count for t in trees)
@@ -269,41 +303,47 @@ def export(model: GradientBoostingClassifier, cut: float) -> dict[str, np.ndarra
         **out,
         "base": np.float64(base),
         "cut": np.asarray(cut, np.float64),
-        "names": np.array(LINE_FEATURES),
+        "names": np.array(names),
         "depth": np.int64(DEPTH),
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=str(LINE_MODEL_PATH))
-    parser.add_argument(
-        "--veto-only", action="store_true", help="never accept a line the hand-set tests reject"
-    )
-    args = parser.parse_args()
-    print("Collecting candidate line components")
-    d = collect()
+def _train(d: dict[str, np.ndarray], kind: Kind, veto_only: bool, out: str) -> None:
+    """Fit one classifier on its samples, choose its cuts on held-out photos and write it to ``out``."""
     x, hit, miss = d["x"], d["hit"], d["miss"]
-    print(f"{len(x)} candidates, {hit.sum():.0f} damaged and {miss.sum():.0f} clean px")
-    # Held-out scores, 4 folds by photo, to choose the cut.
+    print(f"{kind.name}: {len(x)} candidates, {hit.sum():.0f} damaged and {miss.sum():.0f} clean px")
+    # Held-out scores, 4 folds by photo, to choose the cuts.
     held = np.zeros(len(x))
     for fold in range(4):
         test = d["photo"] % 4 == fold
         held[test] = _fit(x[~test], hit[~test], miss[~test]).decision_function(x[test])
-    cut, f1, flagged = _best_cuts(held, d, rescue=not args.veto_only)
-    # A real line restored away is worse than a faint scratch left: overruling the rules takes odds of 3:1.
-    cut[0] = max(cut[0], MIN_RESCUE_LOG_ODDS)
-    print(f"cuts {cut}: held-out mean F1 of line damage {f1:.3f}; worst undamaged flagged {flagged:.2f} %")
+    cut, score, flagged = _best_cuts(held, d, rescue=not veto_only, beta=kind.beta)
+    cut[0] = max(cut[0], kind.rescue_log_odds)
+    print(f"  cuts {cut}: held-out mean F{kind.beta:g} {score:.3f}; worst undamaged flagged {flagged:.2f} %")
     model = _fit(x, hit, miss)
-    parameters = export(model, cut)
+    parameters = export(model, cut, kind.features)
     check = TreeEnsemble(parameters).score(x)
     assert np.allclose(check, model.decision_function(x), atol=1e-6), "numpy inference disagrees"
-    np.savez_compressed(args.out, **parameters)
-    print(f"wrote {args.out}")
+    np.savez_compressed(out, **parameters)
+    print(f"  wrote {out}")
     order = np.argsort(-model.feature_importances_)
     print(
-        "importance: " + ", ".join(f"{LINE_FEATURES[i]} {model.feature_importances_[i]:.3f}" for i in order)
+        "  importance: " + ", ".join(f"{kind.features[i]} {model.feature_importances_[i]:.3f}" for i in order)
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lines-out", default=str(LINE_MODEL_PATH))
+    parser.add_argument("--specks-out", default=str(SPECK_MODEL_PATH))
+    parser.add_argument(
+        "--veto-only", action="store_true", help="never accept a line or speck the hand-set tests reject"
+    )
+    args = parser.parse_args()
+    print("Collecting candidate lines and specks")
+    samples = collect()
+    for kind, out in zip(KINDS, (args.lines_out, args.specks_out), strict=True):
+        _train(samples[kind.name], kind, args.veto_only, out)
 
 
 if __name__ == "__main__":

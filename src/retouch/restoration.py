@@ -67,7 +67,8 @@ def toned_monochrome(image: np.ndarray) -> bool:
 
 def measure_damage(image: np.ndarray) -> dict[str, float]:
     """Percent of pixels flagged as scratches and as dust in a central full-resolution window."""
-    from retouch.scratches import damage_planes, detect_damage
+    from retouch.damage_evidence import damage_planes
+    from retouch.scratches import detect_damage
 
     scratches, dust = detect_damage(*damage_planes(central_crop(image, SAMPLE_SIDE)))
     return {

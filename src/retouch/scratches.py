@@ -52,14 +52,8 @@ Scratches
     edge or over a tone like its own it leaves the line response, not the
     damage.
 Dust
-    Specks are grown from seeds of strong residual, bright and dark apart,
-    down to half the strongest residual nearby (so a speck stays apart from
-    the shadow or texture it touches); they are small
-    (:data:`MAX_SPECK_SIDE`), compact, salient against the residual around
-    them, of a damage colour (as for scratches), reaching beyond the
-    picture's own tonal range (or confirmed by colour on a toned print),
-    and darker (or brighter) than a ring of 8 points around them in all
-    directions but one, which rejects the corners of shapes.
+    Specks are :mod:`retouch.specks`' part; :func:`detect_damage` runs both
+    detectors on one shared analysis.
 
 Thresholds follow the image's grain: they are set from the median and
 robust spread of each response. The line responses and the median run on
@@ -69,8 +63,7 @@ image (a few bytes per pixel), so a 24 MP scan fits in well under 4 GiB.
 Real thin structure that is bright or dark, long, straight, isolated and
 symmetric (wires against the sky, the legs of a tripod, star-filter rays)
 in a grey picture is indistinguishable from a scratch by these cues and can
-be flagged; dark specks on dark tones carry no colour evidence and are
-often missed.
+be flagged.
 """
 
 from __future__ import annotations
@@ -86,9 +79,7 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from retouch.analyze import _pixels, central_crop, estimate_noise_sigma, to_float
 from retouch.boosted_trees import TreeEnsemble
-from retouch.colorspace import luma
 from retouch.damage_colour import (
     CHROMA_TOLERANCE,
     less_coloured_than_print,
@@ -96,9 +87,19 @@ from retouch.damage_colour import (
     tint_by_lightness,
     typical_chroma,
 )
+from retouch.damage_evidence import (
+    CLUTTER_RADIUS,
+    MIN_CONTRAST,
+    background_residual,
+    component_mean,
+    damage_planes,
+    noise_floor,
+    tonal_range,
+    tone_rank,
+)
 from retouch.filters import map_strips, shrink
+from retouch.specks import find_specks
 
-BACKGROUND_SIZE = 21  # median window: a wide diagonal scratch must cover less than half of it
 SEGMENT_LENGTH = 15  # px averaged along a line
 ORIENTATIONS = 12
 # px from a line's centre to the background on each side: near for thin lines, far for wide ones.
@@ -106,8 +107,6 @@ SIDE_OFFSETS = (3, 6)
 ORIENTATION_BANDS = 6  # components are joined only within a band of 30 degrees
 SEED_Z = 5.5  # seed threshold: median + SEED_Z robust spreads of the line response
 GROW_Z = 3.5  # candidate threshold, likewise
-MIN_CONTRAST = 0.06  # seeds respond at least this much (0-1 grey), whatever the grain
-VISIBLE_CHANGE = 0.03  # a pixel differs from its background by at least this (or twice the grain)
 MIN_SCRATCH_LENGTH = 30  # px, bounding-box diagonal
 MAX_SCRATCH_WIDTH = 7.0  # px, differing pixels per px of length
 MIN_ELONGATION = 5.0  # ratio of the principal standard deviations of a component's pixels
@@ -123,49 +122,8 @@ MIN_TONE_RANK = 0.85  # fraction of the picture a bright line is brighter than (
 CORRIDOR_WIDTH = 3  # px: a scratch's continuation lies within this of its extension
 CONTINUATION_GAP = 40  # px beyond a scratch's end where its continuation is looked for
 END_LENGTH = 12  # px at each end of a scratch that give its direction there
-CLUTTER_RADIUS = 12  # px, reach of the surroundings a component is judged against
-MAX_SPECK_SIDE = 14  # px
-SPECK_REACH = 3  # px: a speck's pixels hold half the strongest residual this near
-SPECK_Z = 5.0  # speck seed threshold, robust spreads of the smoothed residual
-MIN_SPECK_CONTRAST = 0.15  # a speck's peak against its background and its ring
-MIN_SPECK_SALIENCE = 6.0  # a speck's peak over the mean residual around it
-EXTREME_PERCENT = 1.0  # a speck reaches below this percentile of the background (or above 100 - it)
 FULL_RESOLUTION_PIXELS = 8_000_000  # larger images look for scratches at half size
 MAX_ASYMMETRY = 0.35  # mean |side difference| over line response: above it, a line runs along an edge
-
-
-def grey_image(image: Any) -> np.ndarray:
-    """Luma of any image :func:`retouch.load_image` reads, float32 H x W in [0, 1]."""
-    pixels = _pixels(image)
-    return luma(to_float(pixels)) if pixels.shape[2] == 3 else to_float(pixels)[..., 0]
-
-
-def damage_planes(image: Any) -> tuple[np.ndarray, np.ndarray | None]:
-    """What the detectors look at: luma, and opponent chroma (None for a grey image).
-
-    The chroma is ``(R - G, (R + G) / 2 - B)``, float32 H x W x 2, computed
-    a strip at a time so a 24 MP scan needs no float copy of its colour.
-
-    Examples
-    --------
-    >>> from skimage import data
-    >>> grey, chroma = damage_planes(data.coffee())
-    >>> grey.shape, chroma.shape
-    ((400, 600), (400, 600, 2))
-    """
-    pixels = _pixels(image)
-    if pixels.shape[2] < 3:
-        return to_float(pixels)[..., 0], None
-    grey = np.empty(pixels.shape[:2], np.float32)
-    chroma = np.empty((*pixels.shape[:2], 2), np.float32)
-    for top in range(0, pixels.shape[0], 512):
-        rgb = to_float(pixels[top : top + 512])
-        grey[top : top + 512] = luma(rgb)
-        chroma[top : top + 512, :, 0] = rgb[..., 0] - rgb[..., 1]
-        chroma[top : top + 512, :, 1] = 0.5 * (rgb[..., 0] + rgb[..., 1]) - rgb[..., 2]
-    if not chroma.any():
-        return grey, None
-    return grey, chroma
 
 
 def _line_kernels(length: int, count: int) -> list[np.ndarray]:
@@ -186,13 +144,6 @@ def _line_kernels(length: int, count: int) -> list[np.ndarray]:
 
 
 _KERNELS = _line_kernels(SEGMENT_LENGTH, ORIENTATIONS)
-
-
-def residual(grey: np.ndarray) -> np.ndarray:
-    """Grey image minus its median background (float32); thin and small things stand out."""
-    levels = np.clip(grey * 255 + 0.5, 0, 255).astype(np.uint8)
-    background = cv2.medianBlur(levels, BACKGROUND_SIZE).astype(np.float32) * np.float32(1 / 255)
-    return grey - background
 
 
 def _line_responses(grey: np.ndarray) -> np.ndarray:
@@ -248,24 +199,6 @@ def _line_responses(grey: np.ndarray) -> np.ndarray:
             np.maximum(best, here, out=best)
     out[..., 0], out[..., 1] = bright, dark
     return out
-
-
-def _noise_floor(values: np.ndarray) -> tuple[float, float]:
-    """Median and robust spread (1.4826 MAD) of a response: what grain and texture give."""
-    sample = values.ravel()[:: max(1, values.size // 1_000_000)]
-    median = float(np.median(sample))
-    return median, max(1.4826 * float(np.median(np.abs(sample - median))), 1e-4)
-
-
-def _box_sums(integral: np.ndarray, stats: np.ndarray, margin: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sum of a map (from its integral image) over each component's box grown by ``margin``, and box areas."""
-    h, w = integral.shape[0] - 1, integral.shape[1] - 1
-    x0 = np.clip(stats[:, 0] - margin, 0, w)
-    y0 = np.clip(stats[:, 1] - margin, 0, h)
-    x1 = np.clip(stats[:, 0] + stats[:, 2] + margin, 0, w)
-    y1 = np.clip(stats[:, 1] + stats[:, 3] + margin, 0, h)
-    sums = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
-    return sums.astype(np.float64), ((x1 - x0) * (y1 - y0)).astype(np.float64)
 
 
 def _surroundings(labels: np.ndarray, count: int, maps: list[np.ndarray]) -> np.ndarray:
@@ -398,7 +331,7 @@ class _LineEvidence:
     brighter than (darker than, for dark lines); ``gap`` the difference
     between a pixel's two side differences; ``beyond`` whether each pixel
     lies beyond the picture's own tonal range the polarity's way (see
-    :func:`_tonal_range`).
+    :func:`retouch.damage_evidence.tonal_range`).
     """
 
     response: np.ndarray
@@ -498,7 +431,7 @@ def _line_features(
     eligible &= (width <= MAX_SCRATCH_WIDTH) & (core_area > 0)
     if not eligible.any():
         return eligible, length, features
-    strength = _component_mean(ev.response, flat, core, count)
+    strength = component_mean(ev.response, flat, core, count)
     peak = np.zeros(count)
     inside = np.flatnonzero(flat)
     np.maximum.at(peak, flat[inside], ev.response.ravel()[inside])
@@ -506,8 +439,8 @@ def _line_features(
     elongation, aligned = _line_shape(labels, count, eligible, ev.orientation)
     # Weighted by the response, so the middle of a wide line counts most: off its centre line one of the
     # sides falls on the line itself, which says nothing about what lies either side of it.
-    asymmetry = _component_mean(ev.gap * ev.response, flat, core, count) / np.maximum(
-        _component_mean(ev.response * ev.response, flat, core, count), 1e-9
+    asymmetry = component_mean(ev.gap * ev.response, flat, core, count) / np.maximum(
+        component_mean(ev.response * ev.response, flat, core, count), 1e-9
     )
     # A contrasty, elongated line mostly running along its axis, laid over the picture (symmetric), or not
     # a scratch at all: these tests hold on any photo, while what the surroundings, tone and colour say is
@@ -520,12 +453,12 @@ def _line_features(
     # Against what the surroundings hold beyond grain: a faint line across a quiet, grainy area stands
     # out along its length however close its contrast is to the grain's; a line of a texture does not.
     standout = strength / np.maximum(around[:, 0] - ev.quiet[0], ev.quiet[1])
-    lightness = _component_mean(ev.grey, flat, core, count)
-    beyond = _component_mean(ev.beyond, flat, core, count)
+    lightness = component_mean(ev.grey, flat, core, count)
+    beyond = component_mean(ev.beyond, flat, core, count)
     own = np.zeros((count, 2))
     neutral, confirmed = np.ones(count, bool), np.zeros(count, bool)
     if ev.chroma is not None:
-        own = np.stack([_component_mean(ev.chroma[..., c], flat, core, count) for c in range(2)], axis=1)
+        own = np.stack([component_mean(ev.chroma[..., c], flat, core, count) for c in range(2)], axis=1)
         neutral = neutral_overlay(own, around[:, 1:])
         confirmed = neutral & less_coloured_than_print(own, lightness, ev.print_tint)
     confirmed |= neutral & (beyond >= 0.5)
@@ -542,7 +475,7 @@ def _line_features(
         asymmetry,
         np.minimum(salience, 100.0),
         np.clip(standout, 0.0, 100.0),
-        _component_mean(ev.tone_rank, flat, core, count),
+        component_mean(ev.tone_rank, flat, core, count),
         beyond,
         # How far past the picture's own tonal range the line lies, in grain-relative steps.
         (lightness - ev.range_edge) * (1 if ev.bright else -1) / ev.differs,
@@ -658,44 +591,12 @@ def _extended(lines: np.ndarray, differing: np.ndarray) -> np.ndarray:
     return touched[labels]
 
 
-def _tone_rank(grey: np.ndarray) -> np.ndarray:
-    """Per pixel: the fraction of the picture darker than it (from a 256-level histogram), float32."""
-    levels = np.clip(grey * 255 + 0.5, 0, 255).astype(np.uint8)
-    histogram = cv2.calcHist([levels], [0], None, [256], [0, 256]).ravel()
-    below = (np.cumsum(histogram) - histogram / 2) / max(float(histogram.sum()), 1.0)
-    return cv2.LUT(levels, below.astype(np.float32))
-
-
-def _tonal_range(grey: np.ndarray, r: np.ndarray, differs: float) -> tuple[float, float]:
-    """The picture's own tonal range: the :data:`EXTREME_PERCENT` percentiles of its background.
-
-    The background (the grey minus its residual) sets grain and the damage
-    itself aside; the range is widened by half of ``differs`` for the grain
-    that moves a damaged pixel either way. Dirt is darker than anything
-    printed and flaked emulsion shows the paper, so damage reaches beyond it.
-    """
-    background = (grey - r).ravel()[:: max(1, grey.size // 1_000_000)]
-    low, high = np.percentile(background, [EXTREME_PERCENT, 100 - EXTREME_PERCENT])
-    return float(low) + differs / 2, float(high) - differs / 2
-
-
-def _background_residual(grey: np.ndarray) -> tuple[np.ndarray, float]:
-    """The residual against the median background, and how far a pixel must differ to count.
-
-    A pixel differs when its residual exceeds twice the grain (measured on
-    a central crop) or :data:`VISIBLE_CHANGE`, whichever is more.
-    """
-    r = map_strips(grey, residual, margin=BACKGROUND_SIZE)
-    noise = max(estimate_noise_sigma(central_crop(grey)) / 255, 1 / 255)
-    return r, max(2.0 * noise, VISIBLE_CHANGE)
-
-
 def _scratch_mask(
     grey: np.ndarray, r: np.ndarray, differs: float, chroma: np.ndarray | None, collect: list | None = None
 ) -> np.ndarray:
     """Scratch pixels of a float grey image, given its background residual (see the module notes)."""
     responses = map_strips(grey, _line_responses, margin=SEGMENT_LENGTH + max(SIDE_OFFSETS))
-    floor, spread = _noise_floor(responses[..., :2])
+    floor, spread = noise_floor(responses[..., :2])
     strong = max(floor + SEED_Z * spread, MIN_CONTRAST)
     weak = max(floor + GROW_Z * spread, MIN_CONTRAST / 2)
     texture = np.maximum(responses[..., 0], responses[..., 1])
@@ -703,14 +604,14 @@ def _scratch_mask(
         "strong": strong,
         "differs": differs,
         "texture": texture,
-        "quiet": _noise_floor(texture),
+        "quiet": noise_floor(texture),
         "grey": grey,
         "chroma": chroma,
         "print_tint": None if chroma is None else tint_by_lightness(grey, chroma),
         "print_chroma": 0.0 if chroma is None else typical_chroma(chroma),
     }
-    rank = _tone_rank(grey)
-    low, high = _tonal_range(grey, r, differs)
+    rank = tone_rank(grey)
+    low, high = tonal_range(grey, r, differs)
     scratches = np.zeros(grey.shape, bool)
     for p, sign in enumerate((1, -1)):
         ev = _LineEvidence(
@@ -738,15 +639,15 @@ def detect_damage(grey: np.ndarray, chroma: np.ndarray | None = None) -> tuple[n
     Parameters
     ----------
     grey : (H, W) float32 array
-        For instance :func:`grey_image` of a photo.
+        For instance :func:`retouch.damage_evidence.grey_image` of a photo.
 
     Returns
     -------
     scratches, dust : (H, W) bool arrays
     """
-    r, differs = _background_residual(grey)
+    r, differs = background_residual(grey)
     scratches = _scratches_of(grey, chroma, r, differs)
-    return scratches, _specks(grey, chroma, r, differs, scratches)
+    return scratches, find_specks(grey, chroma, r, differs, scratches)
 
 
 def _scratches_of(
@@ -760,141 +661,15 @@ def _scratches_of(
     half its contrast at half size, so the faintest thin ones are lost.
     """
     if r is None or differs is None:
-        r, differs = _background_residual(grey)
+        r, differs = background_residual(grey)
     if grey.size <= FULL_RESOLUTION_PIXELS:
         return _scratch_mask(grey, r, differs, chroma)
     small = shrink(grey, 2.0)
     small_chroma = None if chroma is None else shrink(chroma, 2.0)
-    coarse = _scratch_mask(small, *_background_residual(small), small_chroma).astype(np.uint8)
+    coarse = _scratch_mask(small, *background_residual(small), small_chroma).astype(np.uint8)
     size = (grey.shape[1], grey.shape[0])
     near = cv2.dilate(cv2.resize(coarse, size, interpolation=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8))
     return (near > 0) & (np.abs(r) > differs)
-
-
-def _specks(
-    grey: np.ndarray, chroma: np.ndarray | None, r: np.ndarray, differs: float, scratches: np.ndarray | None
-) -> np.ndarray:
-    """Small, compact, isolated components of strong residual, darker or brighter than the picture.
-
-    Dirt is darker than anything printed and flaked emulsion shows the
-    paper, so a speck must reach beyond the picture's own tonal range (the
-    :data:`EXTREME_PERCENT` percentiles of its background); a pupil or a
-    catch-light, printed, mostly stays within it.
-    """
-    smooth = cv2.GaussianBlur(r, (0, 0), 0.7)
-    floor, spread = _noise_floor(np.abs(smooth))
-    seed_level = max(floor + SPECK_Z * spread, MIN_CONTRAST)
-    free = None
-    if scratches is not None:
-        # A speck on or beside a scratch would join it; the scratch is spoken for.
-        free = cv2.dilate(scratches.astype(np.uint8), np.ones((3, 3), np.uint8)) == 0
-    count, labels, stats = _speck_components(r, smooth, seed_level, differs, free)
-    width, height, area = (stats[:, i].astype(np.float64) for i in (2, 3, 4))
-    keep = (np.maximum(width, height) <= MAX_SPECK_SIDE) & (area >= 2)
-    # Compact: a speck fills much of its box, a short line or a corner does not.
-    keep &= area >= 0.35 * width * height
-    # Per-component extremes, gathered over the (few) labelled pixels only.
-    inside = np.flatnonzero(labels)
-    flat = labels.ravel()[inside]
-    peak = np.zeros(count)
-    np.maximum.at(peak, flat, np.abs(r).ravel()[inside])
-    keep &= peak >= MIN_SPECK_CONTRAST
-    low, high = _tonal_range(grey, r, differs)
-    darkest, brightest = np.full(count, np.inf), np.full(count, -np.inf)
-    np.minimum.at(darkest, flat, grey.ravel()[inside])
-    np.maximum.at(brightest, flat, grey.ravel()[inside])
-    extreme = (darkest <= low) | (brightest >= high)
-    if chroma is not None:
-        colour = np.zeros((count, 2))
-        ring = np.zeros((count, 2))
-        for c in range(2):
-            channel = chroma[..., c]
-            colour[:, c] = np.bincount(flat, weights=channel.ravel()[inside], minlength=count) / np.maximum(
-                area, 1
-            )
-            sums, box = _box_sums(cv2.integral(channel), stats, CLUTTER_RADIUS)
-            ring[:, c] = (sums - colour[:, c] * area) / np.maximum(box - area, 1)
-        neutral = neutral_overlay(colour, ring, over_colour=True)
-        keep &= neutral
-        # On a toned print a speck whose colour says damage need not reach beyond the print's range.
-        lightness = np.bincount(flat, weights=grey.ravel()[inside], minlength=count) / np.maximum(area, 1)
-        extreme |= neutral & less_coloured_than_print(colour, lightness, tint_by_lightness(grey, chroma))
-    keep &= extreme
-    # Salient: it outshines the residual around it (grain, texture) by far. Its own soft rim, 2 px
-    # around its box, is not part of the surroundings, nor are the scratches found (they are damage
-    # too, and a speck beside one would look like texture).
-    spoken = np.zeros(labels.shape, bool) if scratches is None else scratches
-    spoken = cv2.dilate(spoken.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    values = cv2.integral(np.where(spoken, 0.0, np.abs(smooth)).astype(np.float32))
-    counts = cv2.integral((~spoken).astype(np.uint8))
-    near, _ = _box_sums(values, stats, 2)
-    around, _ = _box_sums(values, stats, CLUTTER_RADIUS)
-    near_n, _ = _box_sums(counts, stats, 2)
-    around_n, _ = _box_sums(counts, stats, CLUTTER_RADIUS)
-    keep &= peak >= MIN_SPECK_SALIENCE * (around - near) / np.maximum(around_n - near_n, 1)
-    keep[0] = False
-    keep &= _ringed(grey, stats, darkest, brightest, keep)
-    return keep[labels]
-
-
-def _speck_components(
-    r: np.ndarray, smooth: np.ndarray, seed_level: float, differs: float, free: np.ndarray | None
-) -> tuple[int, np.ndarray, np.ndarray]:
-    """Candidate specks: bright and dark apart, each grown from its seeds to half its local peak.
-
-    A pixel joins a seed next to it when it differs from the background
-    the same way, by at least ``differs`` and by half the strongest
-    residual within :data:`SPECK_REACH` px: so a speck stays apart from the
-    weaker texture or the shadow it touches. Returns the label count, one
-    label map for both polarities and the OpenCV stats rows.
-    """
-    labels = np.zeros(r.shape, np.int32)
-    all_stats = [np.zeros((1, 5), np.int32)]
-    count = 1
-    reach = np.ones((2 * SPECK_REACH + 1,) * 2, np.uint8)
-    for sign in (1.0, -1.0):
-        signed = r if sign > 0 else -r
-        seeds = ((smooth if sign > 0 else -smooth) > seed_level).astype(np.uint8)
-        grown = (signed > differs) & (cv2.dilate(seeds, np.ones((3, 3), np.uint8)) > 0)
-        grown &= signed >= 0.5 * cv2.dilate(signed, reach)
-        if free is not None:
-            grown &= free
-        n, lab, stats, _ = cv2.connectedComponentsWithStats(grown.astype(np.uint8), connectivity=8)
-        inside = lab > 0
-        labels[inside] = lab[inside] + (count - 1)
-        all_stats.append(stats[1:])
-        count += n - 1
-    return count, labels, np.concatenate(all_stats)
-
-
-def _ringed(
-    grey: np.ndarray, stats: np.ndarray, darkest: np.ndarray, brightest: np.ndarray, candidates: np.ndarray
-) -> np.ndarray:
-    """Whether each candidate speck differs from its surroundings in every direction, the same way.
-
-    The lightly smoothed image is read at 8 points on a circle just outside
-    the speck: all of them but one (a speck may touch a line or an edge)
-    must be lighter than a dark speck (darker than a bright one) by
-    :data:`MIN_SPECK_CONTRAST`. The corner of a dark shape meets dark in
-    several directions; a speck of dust does not.
-    """
-    out = np.zeros(len(stats), bool)
-    which = np.flatnonzero(candidates)
-    if which.size == 0:
-        return out
-    smooth = cv2.blur(grey, (3, 3))
-    h, w = grey.shape
-    x0, y0, bw, bh = (stats[which, i].astype(np.float64) for i in range(4))
-    cx, cy = x0 + (bw - 1) / 2, y0 + (bh - 1) / 2
-    radius = np.maximum(bw, bh) / 2 + 3
-    angles = np.linspace(0, 2 * np.pi, 8, endpoint=False)
-    xs = np.clip(np.rint(cx[:, None] + radius[:, None] * np.cos(angles)), 0, w - 1).astype(int)
-    ys = np.clip(np.rint(cy[:, None] + radius[:, None] * np.sin(angles)), 0, h - 1).astype(int)
-    ring = smooth[ys, xs]
-    dark_ok = np.sort(ring, axis=1)[:, 1] >= darkest[which] + MIN_SPECK_CONTRAST
-    bright_ok = np.sort(ring, axis=1)[:, -2] <= brightest[which] - MIN_SPECK_CONTRAST
-    out[which] = dark_ok | bright_ok
-    return out
 
 
 def detect_scratches(image: Any) -> np.ndarray:
@@ -921,26 +696,3 @@ def detect_scratches(image: Any) -> np.ndarray:
     ((512, 512), True)
     """
     return _scratches_of(*damage_planes(image))
-
-
-def detect_dust(image: Any) -> np.ndarray:
-    """Find dust specks: small isolated dots darker or brighter than the picture around them.
-
-    Parameters
-    ----------
-    image : ndarray, path or PIL.Image
-        Any image :func:`retouch.load_image` reads.
-
-    Returns
-    -------
-    (H, W) bool ndarray
-        True on speck pixels.
-    """
-    grey, chroma = damage_planes(image)
-    return _specks(grey, chroma, *_background_residual(grey), None)
-
-
-def _component_mean(values: np.ndarray, flat: np.ndarray, core: np.ndarray, count: int) -> np.ndarray:
-    """Per component: the mean of ``values`` over its ``core`` pixels (``flat``: the raveled label map)."""
-    area = np.bincount(flat[core], minlength=count)
-    return np.bincount(flat[core], weights=values.ravel()[core], minlength=count) / np.maximum(area, 1)

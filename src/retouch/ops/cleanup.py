@@ -167,7 +167,7 @@ def remove_scratches(image: np.ndarray, amount: float, mask: np.ndarray | None =
     ),
 )
 def remove_dust(image: np.ndarray, amount: float, mask: np.ndarray | None = None) -> np.ndarray:
-    """Detect dust specks (:func:`retouch.scratches.detect_dust`) and inpaint them.
+    """Detect dust specks (:func:`retouch.specks.detect_dust`) and inpaint them.
 
     Parameters
     ----------
@@ -183,6 +183,6 @@ def remove_dust(image: np.ndarray, amount: float, mask: np.ndarray | None = None
     ndarray
         Same shape and dtype as ``image``.
     """
-    from retouch.scratches import detect_dust
+    from retouch.specks import detect_dust
 
     return _clean(image, amount, mask, detect_dust)
