@@ -339,11 +339,13 @@ def main() -> None:
     parser.add_argument(
         "--veto-only", action="store_true", help="never accept a line or speck the hand-set tests reject"
     )
+    parser.add_argument("--only", choices=[kind.name for kind in KINDS], help="train this classifier only")
     args = parser.parse_args()
     print("Collecting candidate lines and specks")
     samples = collect()
     for kind, out in zip(KINDS, (args.lines_out, args.specks_out), strict=True):
-        _train(samples[kind.name], kind, args.veto_only, out)
+        if args.only in (None, kind.name):
+            _train(samples[kind.name], kind, args.veto_only, out)
 
 
 if __name__ == "__main__":
