@@ -6,7 +6,9 @@ made from five packaged photos, with the true damage masks. Printed:
 
 - detection precision / recall / F1 of ``retouch.scratches.detect_damage``
   and of a top-hat baseline (white and black top-hat, disk of radius 3,
-  threshold 0.1), strictly per pixel and with 1 px tolerance;
+  threshold 0.1), strictly per pixel and with 1 px tolerance; and the mean F1
+  on other draws of damage over the same photos (seeds 20-24, and 20 draws
+  from seed 25 that were never looked at while the detector was tuned);
 - PSNR against the undamaged (faded) photo of the damaged input, of the
   repair with detected masks (``remove_scratches`` + ``remove_dust`` through
   ``retouch.apply``) and of inpainting the true masks;
@@ -40,6 +42,7 @@ PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "rocket")
 UNDAMAGED = (*PHOTOS, "text", "grass", "immunohistochemistry")
 TARGET_F1, TARGET_DB, TARGET_FLAGGED, TARGET_S, TARGET_GIB = 0.9, 1.0, 0.5, 60.0, 4.0
 HELD_OUT_SEED = 20  # a second draw of damage on the same photos, not used to tune the detector
+FRESH_SEED, FRESH_DRAWS = 25, 4  # 20 more draws, never looked at while the detector was tuned
 
 
 def top_hat(grey: np.ndarray) -> np.ndarray:
@@ -102,16 +105,18 @@ def detection_and_repair() -> None:
         gaps.append(rows[-1][3] - rows[-1][2])
     mean_f1 = float(np.mean(f1s))
     print(f"mean F1 (1 px tolerance) {mean_f1:.3f}   target >= {TARGET_F1}: {mark(mean_f1 >= TARGET_F1)}")
-    held_out = []
-    for seed, name in enumerate(PHOTOS, start=HELD_OUT_SEED):
-        aged = age_photo(getattr(data, name)(), seed=seed)
-        scratches, dust = detect_damage(*damage_planes(aged.image))
-        held_out.append(scores(scratches | dust, aged.scratches | aged.dust, 1)[2])
-    print(
-        f"same photos, other damage (seeds {HELD_OUT_SEED}-{HELD_OUT_SEED + len(PHOTOS) - 1}): F1 "
-        + " ".join(f"{f:.2f}" for f in held_out)
-        + f", mean {np.mean(held_out):.3f}: {mark(float(np.mean(held_out)) >= TARGET_F1)}"
-    )
+    for first, draws in ((HELD_OUT_SEED, 1), (FRESH_SEED, FRESH_DRAWS)):
+        held_out = []
+        for seed in range(first, first + draws * len(PHOTOS)):
+            aged = age_photo(getattr(data, PHOTOS[(seed - first) % len(PHOTOS)])(), seed=seed)
+            scratches, dust = detect_damage(*damage_planes(aged.image))
+            held_out.append(scores(scratches | dust, aged.scratches | aged.dust, 1)[2])
+        shown = " ".join(f"{f:.2f}" for f in held_out) if draws == 1 else f"{draws} draws per photo"
+        mean = float(np.mean(held_out))
+        print(
+            f"same photos, other damage (seeds {first}-{seed}): F1 {shown}, mean {mean:.3f}: "
+            + mark(mean >= TARGET_F1)
+        )
     print("\nRepair PSNR against the undamaged photo (dB)")
     print(f"{'photo':<10} {'damaged':>9} {'detected':>9} {'true mask':>10} {'gap':>6} {'time s':>7}")
     for name, damaged, ours_db, oracle_db, seconds in rows:

@@ -82,7 +82,7 @@ MAX_FLAGGED, FLAGGED_QUANTILE = 0.3, 0.9
 MAX_SIDE = 700
 # Share of the scenes given a few thin lines of their own (1 to SCENE_LINES), drawn before aging.
 SCENE_LINE_SHARE, SCENE_LINES = 0.5, 3
-TREES, DEPTH, LEARNING_RATE = 200, 2, 0.1
+TREES, DEPTH, LEARNING_RATE = 300, 3, 0.1
 
 
 @dataclass(frozen=True)
