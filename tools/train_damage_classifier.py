@@ -26,7 +26,7 @@ cut for candidates the hand-set tests accept and one for those they
 reject; F1 for lines, F2 for specks), and its trees are written out for
 :class:`retouch.boosted_trees.TreeEnsemble`.
 
-Run: ``.venv/bin/python tools/train_damage_classifier.py`` (about ten
+Run: ``.venv/bin/python tools/train_damage_classifier.py`` (about 15
 minutes on two cores; the same seed gives the same models).
 """
 
