@@ -85,12 +85,17 @@ def box_sums(integral: np.ndarray, stats: np.ndarray, margin: int) -> tuple[np.n
     return sums.astype(np.float64), ((x1 - x0) * (y1 - y0)).astype(np.float64)
 
 
+def rank_table(grey: np.ndarray) -> np.ndarray:
+    """The fraction of the picture darker than each of 256 grey levels (mid-level counts half), float32."""
+    levels = np.clip(grey * 255 + 0.5, 0, 255).astype(np.uint8)
+    histogram = cv2.calcHist([levels], [0], None, [256], [0, 256]).ravel()
+    return ((np.cumsum(histogram) - histogram / 2) / max(float(histogram.sum()), 1.0)).astype(np.float32)
+
+
 def tone_rank(grey: np.ndarray) -> np.ndarray:
     """Per pixel: the fraction of the picture darker than it (from a 256-level histogram), float32."""
     levels = np.clip(grey * 255 + 0.5, 0, 255).astype(np.uint8)
-    histogram = cv2.calcHist([levels], [0], None, [256], [0, 256]).ravel()
-    below = (np.cumsum(histogram) - histogram / 2) / max(float(histogram.sum()), 1.0)
-    return cv2.LUT(levels, below.astype(np.float32))
+    return cv2.LUT(levels, rank_table(grey))
 
 
 def tonal_range(grey: np.ndarray, r: np.ndarray, differs: float) -> tuple[float, float]:

@@ -46,8 +46,10 @@ from retouch.damage_evidence import (
     MIN_CONTRAST,
     background_residual,
     box_sums,
+    component_mean,
     damage_planes,
     noise_floor,
+    rank_table,
     tonal_range,
 )
 
@@ -134,12 +136,13 @@ def _speck_features(
     features = np.zeros((count, len(SPECK_FEATURES)))
     if not eligible.any():
         return labels, eligible, features
-    # Per-component sums and extremes, gathered over the (few) labelled pixels only.
+    # Per-component means and extremes, gathered over the (few) labelled pixels only.
     inside = np.flatnonzero(labels)
     flat = labels.ravel()[inside]
+    labelled = labels.ravel() > 0
 
     def mean_of(values: np.ndarray) -> np.ndarray:
-        return np.bincount(flat, weights=values.ravel()[inside], minlength=count) / np.maximum(area, 1)
+        return component_mean(values, labels.ravel(), labelled, count)
 
     peak = np.zeros(count)
     np.maximum.at(peak, flat, np.abs(r).ravel()[inside])
@@ -170,8 +173,7 @@ def _speck_features(
     near_n, around_n = box_sums(counted, stats, 2)[0], box_sums(counted, stats, CLUTTER_RADIUS)[0]
     surroundings = (around - near) / np.maximum(around_n - near_n, 1)
     levels = np.clip(np.where(eligible, extreme_tone, 0) * 255 + 0.5, 0, 255).astype(np.int64)
-    histogram = np.bincount(np.clip(grey * 255 + 0.5, 0, 255).astype(np.int64).ravel(), minlength=256)
-    below = (np.cumsum(histogram) - histogram / 2) / max(float(histogram.sum()), 1.0)
+    below = rank_table(grey)[levels]
     norm = print_chroma + CHROMA_TOLERANCE
     columns = (
         np.log(np.maximum(area, 1)),
@@ -180,7 +182,7 @@ def _speck_features(
         peak / differs,
         np.minimum(peak / np.maximum(surroundings, 1e-6), 100.0),
         np.clip(past_range, -50.0, 50.0),
-        np.where(bright, below[levels], 1 - below[levels]),
+        np.where(bright, below, 1 - below),
         lightness,
         neutral,
         confirmed,
