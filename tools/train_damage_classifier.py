@@ -265,10 +265,10 @@ def _best_cuts(
             tp = np.bincount(d["image"], weights=d["hit"] * kept, minlength=images)
             fp = np.bincount(d["image"], weights=d["miss"] * kept, minlength=images)
             f = (1 + b2) * tp / np.maximum((1 + b2) * tp + b2 * (truth - tp) + fp, 1)
-            mean_f1 = float(f[d["damaged"]].mean())
+            mean_score = float(f[d["damaged"]].mean())
             flagged = (100 * fp / UNDAMAGED_WEIGHT / d["pixels"])[~d["damaged"]]
-            if mean_f1 > best[1] and np.quantile(flagged, FLAGGED_QUANTILE) < MAX_FLAGGED:
-                best = (np.array([rescue_cut, reject]), mean_f1, float(flagged.max()))
+            if mean_score > best[1] and np.quantile(flagged, FLAGGED_QUANTILE) < MAX_FLAGGED:
+                best = (np.array([rescue_cut, reject]), mean_score, float(flagged.max()))
     return best
 
 

@@ -60,9 +60,14 @@ def damage_planes(image: Any) -> tuple[np.ndarray, np.ndarray | None]:
     return grey, chroma
 
 
+def grey_levels(grey: np.ndarray) -> np.ndarray:
+    """Grey values in [0, 1] rounded to the 256 levels of uint8."""
+    return np.clip(grey * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
 def residual(grey: np.ndarray) -> np.ndarray:
     """Grey image minus its median background (float32); thin and small things stand out."""
-    levels = np.clip(grey * 255 + 0.5, 0, 255).astype(np.uint8)
+    levels = grey_levels(grey)
     background = cv2.medianBlur(levels, BACKGROUND_SIZE).astype(np.float32) * np.float32(1 / 255)
     return grey - background
 
@@ -85,17 +90,16 @@ def box_sums(integral: np.ndarray, stats: np.ndarray, margin: int) -> tuple[np.n
     return sums.astype(np.float64), ((x1 - x0) * (y1 - y0)).astype(np.float64)
 
 
-def rank_table(grey: np.ndarray) -> np.ndarray:
-    """The fraction of the picture darker than each of 256 grey levels (mid-level counts half), float32."""
-    levels = np.clip(grey * 255 + 0.5, 0, 255).astype(np.uint8)
+def rank_table(levels: np.ndarray) -> np.ndarray:
+    """The fraction of a picture (its :func:`grey_levels`) darker than each level (its own counts half)."""
     histogram = cv2.calcHist([levels], [0], None, [256], [0, 256]).ravel()
     return ((np.cumsum(histogram) - histogram / 2) / max(float(histogram.sum()), 1.0)).astype(np.float32)
 
 
 def tone_rank(grey: np.ndarray) -> np.ndarray:
     """Per pixel: the fraction of the picture darker than it (from a 256-level histogram), float32."""
-    levels = np.clip(grey * 255 + 0.5, 0, 255).astype(np.uint8)
-    return cv2.LUT(levels, rank_table(grey))
+    levels = grey_levels(grey)
+    return cv2.LUT(levels, rank_table(levels))
 
 
 def tonal_range(grey: np.ndarray, r: np.ndarray, differs: float) -> tuple[float, float]:

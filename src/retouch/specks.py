@@ -48,6 +48,7 @@ from retouch.damage_evidence import (
     box_sums,
     component_mean,
     damage_planes,
+    grey_levels,
     noise_floor,
     rank_table,
     tonal_range,
@@ -172,8 +173,7 @@ def _speck_features(
     near, around = box_sums(values, stats, 2)[0], box_sums(values, stats, CLUTTER_RADIUS)[0]
     near_n, around_n = box_sums(counted, stats, 2)[0], box_sums(counted, stats, CLUTTER_RADIUS)[0]
     surroundings = (around - near) / np.maximum(around_n - near_n, 1)
-    levels = np.clip(np.where(eligible, extreme_tone, 0) * 255 + 0.5, 0, 255).astype(np.int64)
-    below = rank_table(grey)[levels]
+    below = rank_table(grey_levels(grey))[grey_levels(np.where(eligible, extreme_tone, 0))]
     norm = print_chroma + CHROMA_TOLERANCE
     columns = (
         np.log(np.maximum(area, 1)),
