@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 from skimage import data
@@ -104,6 +105,58 @@ def test_a_line_along_an_edge_is_scene_not_damage():
     across[:, 30:32] = 0.95
     assert not detect_damage(rim)[0].any()
     assert detect_damage(across)[0][:, 30:32].mean() > 0.9
+
+
+def test_a_wide_scratch_is_found_to_its_rim_and_filled_without_a_streak():
+    # A 5 px anti-aliased scratch: off its centre line a side segment of the line response falls on it,
+    # so its rim answers weakly; left unfound, the rim would be copied into the fill as a bright streak.
+    rng = np.random.default_rng(3)
+    cover = np.zeros((200, 200), np.uint8)
+    cv2.line(cover, (10, 30), (190, 170), 255, 5, cv2.LINE_AA)
+    clean = np.clip(0.4 + rng.normal(0, 0.015, cover.shape), 0, 1).astype(np.float32)
+    grey = clean + (0.9 - clean) * cover / 255
+    found, _ = detect_damage(grey)
+    solid = cover >= 0.8 * 255
+    assert found[solid].all()
+    fixed = get_spec("remove_scratches").func(grey[..., None], 1.0)[..., 0]
+    on_line = cover > 0
+    # Its rim left in would raise the fill's mean by 0.01 (a streak); grain alone gives 0.015 per pixel.
+    assert abs(float((fixed - clean)[on_line].mean())) < 0.004
+    assert float(np.abs(fixed - clean)[on_line].max()) < 0.1
+
+
+def test_a_paper_white_scratch_across_a_sleeve_edge_is_found():
+    # On camera's toned print (seed 111) a wide paper-white scratch runs along the edge of the man's
+    # sleeve for much of its length: it differs from one side more than from the other, which an edge
+    # line does too, yet its tone and colour are damage's and it stands out starkly.
+    aged = age_photo(data.camera(), seed=111)
+    box = np.s_[290:360, 150:220]
+    truth = aged.scratches[box] & (aged.image[box].mean(axis=2) > 150)
+    found = detect_scratches(aged.image)[box]
+    assert truth.sum() > 400
+    assert recall(found, truth) > 0.9
+
+
+def test_a_tripod_leg_toned_like_the_print_is_not_a_scratch():
+    # On camera's toned print (seed 101) the lit tripod legs are long, bright, thin and symmetric, like
+    # the paper-white scratches on the same print; but they carry the print's toning, the scratches the
+    # paper's cream. (Without the paper's colour to compare with, about 900 px of legs were flagged.)
+    aged = age_photo(data.camera(), seed=101)
+    clear = cv2.dilate((aged.scratches | aged.dust).astype(np.uint8), np.ones((5, 5), np.uint8)) == 0
+    found = detect_scratches(aged.image)
+    assert (found & clear)[330:500, 230:300].sum() < 50
+    assert recall(found, aged.scratches) > 0.85
+
+
+def test_a_cream_speck_on_a_dark_neutral_coat_is_kept():
+    # On camera's toned print (seed 101) a speck of the paper's cream lies on the man's dark coat: every
+    # hand-set test says dust, while its colour departs from the coat's; the classifier alone took it
+    # for the picture, and may now drop a speck the tests accept only at odds of 3:1.
+    aged = age_photo(data.camera(), seed=101)
+    box = np.s_[310:322, 136:148]
+    _, dust = detect_damage(*damage_planes(aged.image))
+    assert aged.dust[box].sum() > 15
+    assert recall(dust[box], aged.dust[box]) > 0.5
 
 
 def test_colour_tells_paper_from_a_toned_line():

@@ -236,8 +236,12 @@ def test_the_shipped_line_classifier_accepts_a_scratch_and_rejects_text(monkeypa
     with_model = detect_damage(*page)[0].sum()
 
     class RulesOnly:
-        def accepts(self, features: np.ndarray, rules: np.ndarray) -> np.ndarray:
-            return rules > 0
+        """A stand-in classifier that says what the hand-set tests say (their verdict is the last feature)."""
+
+        cut = np.zeros(2)
+
+        def score(self, features: np.ndarray) -> np.ndarray:
+            return np.where(features[:, -1] > 0, 1.0, -1.0)
 
     monkeypatch.setattr(scratches, "line_model", RulesOnly)
     with_rules = detect_damage(*page)[0].sum()

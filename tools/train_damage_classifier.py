@@ -23,7 +23,9 @@ benchmark's F1 does. Per kind a gradient-boosted ensemble of shallow trees
 (scikit-learn, the ``bench`` extra) is fitted, its acceptance cuts chosen
 to maximise the mean per-pixel F-score on images held out in 4 folds (one
 cut for candidates the hand-set tests accept and one for those they
-reject; F1 for lines, F2 for specks), and its trees are written out for
+reject; F1 for lines, F2 for specks; overruling the tests takes odds of
+3:1: for a line, to take one they reject; for a speck, to drop one they
+accept), and its trees are written out for
 :class:`retouch.boosted_trees.TreeEnsemble`.
 
 Run: ``.venv/bin/python tools/train_damage_classifier.py`` (about 15
@@ -87,19 +89,27 @@ TREES, DEPTH, LEARNING_RATE = 300, 3, 0.1
 
 @dataclass(frozen=True)
 class Kind:
-    """One classifier: its samples' name, features, the F-score its cuts maximise, the odds to overrule."""
+    """One classifier: its samples' name, features, the F-score its cuts maximise, the odds to overrule.
+
+    ``rescue_log_odds``: the least log-odds of damage at which it may take
+    a candidate the hand-set tests reject; ``veto_log_odds``: the most at
+    which it may drop one they accept.
+    """
 
     name: str
     features: tuple[str, ...]
     beta: float
     rescue_log_odds: float
+    veto_log_odds: float
 
 
 KINDS = (
-    # A real line restored away is worse than a faint scratch left: overruling the rules takes odds of 3:1.
-    Kind("lines", LINE_FEATURES, 1.0, float(np.log(3.0))),
-    # A speck left shows, a speck-sized fill of the picture hardly does: recall weighs double.
-    Kind("specks", SPECK_FEATURES, 2.0, -np.inf),
+    # A real line restored away is worse than a faint scratch left: taking one the rules reject needs odds
+    # of 3:1 for damage.
+    Kind("lines", LINE_FEATURES, 1.0, float(np.log(3.0)), np.inf),
+    # A speck left shows, a speck-sized fill of the picture hardly does: recall weighs double, and dropping
+    # a speck the rules accept needs odds of 3:1 against damage.
+    Kind("specks", SPECK_FEATURES, 2.0, -np.inf, -float(np.log(3.0))),
 )
 
 
@@ -319,6 +329,7 @@ def _train(d: dict[str, np.ndarray], kind: Kind, veto_only: bool, out: str) -> N
         held[test] = _fit(x[~test], hit[~test], miss[~test]).decision_function(x[test])
     cut, score, flagged = _best_cuts(held, d, rescue=not veto_only, beta=kind.beta)
     cut[0] = max(cut[0], kind.rescue_log_odds)
+    cut[1] = min(cut[1], kind.veto_log_odds)
     print(f"  cuts {cut}: held-out mean F{kind.beta:g} {score:.3f}; worst undamaged flagged {flagged:.2f} %")
     model = _fit(x, hit, miss)
     parameters = export(model, cut, kind.features)

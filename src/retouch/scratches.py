@@ -37,7 +37,11 @@ Scratches
     instead of them: it rejects text and the scene's own dark lines in
     colour photos, and takes faint or mid-tone scratches the tests miss
     (those only at odds of 3:1: a real line restored away is worse than a
-    faint scratch left).
+    faint scratch left). A print has one paper and bright damage shows it:
+    a bright line clearly more coloured than the paper seen in the surest
+    bright scratches of the same print is the print's own toned structure
+    (a lit tripod leg), unless the classifier is nearly sure
+    (:data:`PAPER_DEPARTURE`).
     It weighs the tone rank most. Its training scenes carry thin lines of
     their own (wires, poles) drawn before the aging, so they fade and tone
     with the print: without them it took real structure (masts, tripod
@@ -50,7 +54,8 @@ Scratches
     in its direction there, over the pixels that differ from the
     background its way (:func:`_extended`): where a scratch runs along an
     edge or over a tone like its own it leaves the line response, not the
-    damage.
+    damage. And it is widened over the pixels beside it that differ nearly
+    as much (:func:`_widened`): the rim of a wide scratch.
 Dust
     Specks are :mod:`retouch.specks`' part; :func:`detect_damage` runs both
     detectors on one shared analysis.
@@ -124,6 +129,14 @@ CONTINUATION_GAP = 40  # px beyond a scratch's end where its continuation is loo
 END_LENGTH = 12  # px at each end of a scratch that give its direction there
 FULL_RESOLUTION_PIXELS = 8_000_000  # larger images look for scratches at half size
 MAX_ASYMMETRY = 0.35  # mean |side difference| over line response: above it, a line runs along an edge
+# ... unless it is of damage's own tone and colour and stands out starkly: then up to this much.
+RELAXED_ASYMMETRY = 0.6
+# A print has one paper, and bright damage shows it: a bright line more coloured than the paper seen in
+# the surest bright scratches (log-odds above PAPER_SURE) by PAPER_DEPARTURE (chroma over the print's)
+# is the print's own toned structure, unless the classifier's log-odds reach PAPER_OVERRULE.
+PAPER_SURE, PAPER_DEPARTURE, PAPER_OVERRULE = 3.0, 0.15, 2.0
+WIDEN_SHARE = 0.75  # a pixel beside a found scratch joins it if it differs at least this share as much
+WIDEN_STEPS = 2  # px a found scratch is widened by, at most, on each side
 
 
 def _line_kernels(length: int, count: int) -> list[np.ndarray]:
@@ -445,7 +458,7 @@ def _line_features(
     # A contrasty, elongated line mostly running along its axis, laid over the picture (symmetric), or not
     # a scratch at all: these tests hold on any photo, while what the surroundings, tone and colour say is
     # weighed by the classifier.
-    eligible &= (strength >= MIN_MEAN_CONTRAST) & (asymmetry <= MAX_ASYMMETRY)
+    eligible &= (strength >= MIN_MEAN_CONTRAST) & (asymmetry <= RELAXED_ASYMMETRY)
     eligible &= (elongation >= MIN_ELONGATION) & (aligned >= MIN_ALIGNED)
     maps = [ev.texture] if ev.chroma is None else [ev.texture, ev.chroma[..., 0], ev.chroma[..., 1]]
     around = _surroundings(np.where(eligible[labels], labels, 0), count, maps)
@@ -492,6 +505,11 @@ def _line_features(
         (around[:, 0] - ev.quiet[0]) / ev.quiet[1],
         np.zeros(count),
     )
+    # A line of damage's own tone and colour that stands out starkly may run along an edge for a while:
+    # a scratch across a sleeve's edge differs from one side by more than from the other.
+    eligible &= (asymmetry <= MAX_ASYMMETRY) | (
+        confirmed & (beyond >= 0.5) & (standout >= CONFIRMED_STARK_STANDOUT)
+    )
     features[eligible] = np.stack(columns, axis=1)[eligible]
     features[:, -1] = _rules_verdict(features) & eligible
     return eligible, length, features
@@ -517,6 +535,7 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
     """
     # Only pixels that themselves differ: the response's halo beside a line would join it to its neighbours.
     candidates = (ev.response > weak) & (ev.contrast > ev.differs)
+    paper: list[float] = []  # the chroma of the paper, from the surest bright lines of the first judging
 
     def judge(count: int, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which components to keep, and their lengths."""
@@ -529,9 +548,17 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
         if ev.chroma is None:
             # The classifier learned from toned prints: a grey scan keeps the hand-set tests.
             keep[eligible] = chosen[:, -1] > 0
-        else:
-            # The rules' verdict picks the cut: the classifier may need more evidence to overrule them.
-            keep[eligible] = line_model().accepts(chosen, chosen[:, -1].astype(int))
+            return keep, length
+        # The rules' verdict picks the cut: the classifier may need more evidence to overrule them.
+        model = line_model()
+        score = model.score(chosen)
+        keep[eligible] = score > model.cut[chosen[:, -1].astype(int)]
+        if ev.bright:
+            own = chosen[:, LINE_FEATURES.index("own_chroma")]
+            if not paper and (score > PAPER_SURE).any():
+                paper.append(float(np.median(own[score > PAPER_SURE])))
+            if paper:
+                keep[eligible] &= (own <= paper[0] + PAPER_DEPARTURE) | (score >= PAPER_OVERRULE)
         return keep, length
 
     merged, (count, labels, stats), parent = _label_by_orientation(candidates, ev.orientation)
@@ -591,6 +618,30 @@ def _extended(lines: np.ndarray, differing: np.ndarray) -> np.ndarray:
     return touched[labels]
 
 
+def _widened(lines: np.ndarray, contrast: np.ndarray, differs: float) -> np.ndarray:
+    """``lines`` widened over the pixels beside them that differ nearly as much, their way.
+
+    On a scratch 4-5 px wide the line response of the pixels at its rim is
+    weak (one side segment falls on the scratch), so they are not found,
+    yet they are nearly as bright or dark as its middle; a fill that leaves
+    them copies their damage into the hole, as a streak along it. A pixel
+    next to the mask joins it when its contrast (``contrast``, the residual
+    of this polarity) is above ``differs`` and at least
+    :data:`WIDEN_SHARE` of the largest contrast of the mask's pixels next to
+    it; :data:`WIDEN_STEPS` times.
+    """
+    grown = lines.copy()
+    beside = np.ones((3, 3), np.uint8)
+    differing = contrast > differs
+    for _ in range(WIDEN_STEPS):
+        nearby = cv2.dilate(np.where(grown, contrast, 0).astype(np.float32), beside)
+        joins = ~grown & differing & (nearby > 0) & (contrast >= WIDEN_SHARE * nearby)
+        if not joins.any():
+            break
+        grown |= joins
+    return grown
+
+
 def _scratch_mask(
     grey: np.ndarray, r: np.ndarray, differs: float, chroma: np.ndarray | None, collect: list | None = None
 ) -> np.ndarray:
@@ -627,7 +678,8 @@ def _scratch_mask(
         )
         # The line response spreads a few px beyond a thin line; the residual says which pixels differ.
         differing = ev.contrast > differs
-        scratches |= _extended(_line_components(ev, weak, collect) & differing, differing)
+        lines = _extended(_line_components(ev, weak, collect) & differing, differing)
+        scratches |= _widened(lines, ev.contrast, differs)
     return scratches
 
 

@@ -19,7 +19,11 @@ grey scans; on colour scans a small learned classifier
 (:class:`retouch.boosted_trees.TreeEnsemble`, shipped in
 ``models/damage/speck_classifier.npz`` and trained with the line classifier
 by ``tools/train_damage_classifier.py``, on photos other than the
-benchmark's) decides, with the tests' verdict as one of its features. It
+benchmark's) decides, with the tests' verdict as one of its features; it
+drops a speck the tests accept only at odds of 3:1 against damage (a speck
+left shows, while a speck-sized fill of the picture hardly does: a bright
+speck of the paper's cream on a dark, neutral coat departs from the colour
+around it, which the classifier alone took for the picture's). It
 weighs tone rank and lightness most. Dark specks on dark tones carry no
 colour evidence and are still often missed.
 """
