@@ -129,7 +129,7 @@ CONTINUATION_GAP = 40  # px beyond a scratch's end where its continuation is loo
 END_LENGTH = 12  # px at each end of a scratch that give its direction there
 FULL_RESOLUTION_PIXELS = 8_000_000  # larger images look for scratches at half size
 MAX_ASYMMETRY = 0.35  # mean |side difference| over line response: above it, a line runs along an edge
-# ... unless it is of damage's own tone and colour and stands out starkly: then up to this much.
+# ... unless it is of damage's own tone and colour: then up to this much.
 RELAXED_ASYMMETRY = 0.6
 # A print has one paper, and bright damage shows it: a bright line more coloured than the paper seen in
 # the surest bright scratches (log-odds above PAPER_SURE) by PAPER_DEPARTURE (chroma over the print's)
@@ -505,11 +505,10 @@ def _line_features(
         (around[:, 0] - ev.quiet[0]) / ev.quiet[1],
         np.zeros(count),
     )
-    # A line of damage's own tone and colour that stands out starkly may run along an edge for a while:
-    # a scratch across a sleeve's edge differs from one side by more than from the other.
-    eligible &= (asymmetry <= MAX_ASYMMETRY) | (
-        confirmed & (beyond >= 0.5) & (standout >= CONFIRMED_STARK_STANDOUT)
-    )
+    # A line of damage's own tone and colour may run along an edge for a while: a scratch across a
+    # sleeve's edge differs from one side by more than from the other. (So does the rim of a wide scratch,
+    # where one side segment falls on the scratch.)
+    eligible &= (asymmetry <= MAX_ASYMMETRY) | (confirmed & (beyond >= 0.5))
     features[eligible] = np.stack(columns, axis=1)[eligible]
     features[:, -1] = _rules_verdict(features) & eligible
     return eligible, length, features
