@@ -33,14 +33,14 @@ minutes on two cores; the same seed gives the same models).
 
 The shipped line classifier was trained at commit 09dde82, before less
 symmetric lines of damage's tone and colour became candidates
-(:data:`retouch.scratches.RELAXED_ASYMMETRY`) and before a colour line's
-surroundings set the other candidates aside. Retrained on today's
-candidates it does worse on the tuning draws (seeds 100-139: F1 0.940
-against 0.945, repair gap 3.79 against 3.38 dB; seeds 300-339: F1 0.911
-against 0.919, gap 4.76 against 4.02 dB; likewise at commit 6247074), so
-it was kept: ``git checkout 09dde82`` and this script rebuild it. How
-much a model's quality varies between training runs on these few photos
-is the next thing to understand (more training photos would steady it). The speck classifier
+(:data:`retouch.scratches.RELAXED_ASYMMETRY`). Retrained on today's
+candidates it did worse on the tuning draws (seeds 100-139: F1 0.941
+against 0.942, repair gap 3.74 against 3.35 dB; seeds 300-339: F1 0.914
+against 0.915), so it was kept: ``git checkout 09dde82`` and this script
+rebuild it. (A model trained with lines' surroundings that set the other
+candidates aside did worse still.) How much a model's quality varies
+between training runs on these few photos is the next thing to
+understand: more training photos would steady it. The speck classifier
 is this script's, with today's veto cut.
 """
 

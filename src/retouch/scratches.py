@@ -24,9 +24,7 @@ Scratches
     (:data:`MAX_ASYMMETRY`). These tests hold on any photo. A candidate
     is then judged by hand-set tests of how it *stands out* over the line
     response in a ring around it beyond the grain's (lines inside fine
-    texture, such as grass, hair or fur, do not; on a colour scan the other
-    candidate lines beside it, such as the rest of the same scratch, are set
-    aside from the ring, :func:`_surroundings`), its tone (flaked emulsion
+    texture, such as grass, hair or fur, do not), its tone (flaked emulsion
     shows the paper, dirt is black: damage lies at the ends of the tonal
     range) and its colour (damage is a nearly neutral overlay,
     :func:`neutral_overlay`), see :func:`_rules_verdict`; on a colour scan
@@ -137,7 +135,6 @@ RELAXED_ASYMMETRY = 0.6
 # the surest bright scratches (log-odds above PAPER_SURE) by PAPER_DEPARTURE (chroma over the print's)
 # is the print's own toned structure, unless the classifier's log-odds reach PAPER_OVERRULE.
 PAPER_SURE, PAPER_DEPARTURE, PAPER_OVERRULE = 3.0, 0.15, 2.0
-CLEAR_RING_SHARE = 0.25  # of a component's ring left clear of other candidates for the clear part to count
 WIDEN_SHARE = 0.75  # a pixel beside a found scratch joins it if it differs at least this share as much
 WIDEN_STEPS = 2  # px a found scratch is widened by, at most, on each side
 
@@ -217,38 +214,22 @@ def _line_responses(grey: np.ndarray) -> np.ndarray:
     return out
 
 
-def _surroundings(
-    labels: np.ndarray, count: int, maps: list[np.ndarray], candidates: np.ndarray | None = None
-) -> np.ndarray:
+def _surroundings(labels: np.ndarray, count: int, maps: list[np.ndarray]) -> np.ndarray:
     """Per component: the mean of each map in a ring around it (4 to CLUTTER_RADIUS px off), (count, maps).
 
     The ring comes from a grey-level dilation of the label map, so
     neighbouring components share the ring where they meet. In a quiet area
     the line response there holds grain only; in fine texture (grass, hair,
     fabric) it holds the texture's own lines, which a real line of that
-    texture does not outshine. With ``candidates`` (a bool map of all
-    candidate line pixels), the ring also keeps 4 px off every candidate:
-    a scratch's other pieces beside it are not its surroundings. Where that
-    leaves less than :data:`CLEAR_RING_SHARE` of a component's ring (dense
-    texture, all lines), its whole ring counts.
+    texture does not outshine.
     """
     lab = labels.astype(np.float32)
-    near = np.ones((9, 9), np.uint8)
-    inner = cv2.dilate(lab, near)
+    inner = cv2.dilate(lab, np.ones((9, 9), np.uint8))
     outer = cv2.dilate(lab, np.ones((2 * CLUTTER_RADIUS + 1,) * 2, np.uint8)).astype(np.int64)
     ring = (outer > 0) & (inner == 0)
-
-    def means(ring: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        which = outer[ring]
-        area = np.bincount(which, minlength=count)
-        sums = [np.bincount(which, weights=m[ring], minlength=count) for m in maps]
-        return area, np.stack(sums, axis=1) / np.maximum(area, 1)[:, None]
-
-    area, around = means(ring)
-    if candidates is None:
-        return around
-    clear_area, clear = means(ring & (cv2.dilate(candidates.astype(np.uint8), near) == 0))
-    return np.where((clear_area >= CLEAR_RING_SHARE * area)[:, None], clear, around)
+    which = outer[ring]
+    total = np.maximum(np.bincount(which, minlength=count), 1)
+    return np.stack([np.bincount(which, weights=m[ring], minlength=count) / total for m in maps], axis=1)
 
 
 def _line_shape(
@@ -436,7 +417,7 @@ def _rules_verdict(f: np.ndarray) -> np.ndarray:
 
 
 def _line_features(
-    ev: _LineEvidence, count: int, labels: np.ndarray, stats: np.ndarray, candidates: np.ndarray
+    ev: _LineEvidence, count: int, labels: np.ndarray, stats: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per component: whether it is a candidate line at all, its length, and its :data:`LINE_FEATURES`.
 
@@ -445,9 +426,8 @@ def _line_features(
     (rows of 0 for the others) describe its shape, its contrast, how
     symmetric it is (a scratch laid over the picture differs from both of
     its sides by about the same, a line along an edge does not), how it
-    stands out over the texture around it (on colour scans, with the other
-    ``candidates``, a bool map of every candidate pixel, set aside), its
-    tone and its colour against its surroundings'.
+    stands out over the texture around it, its tone and its colour against
+    its surroundings'.
     """
     features = np.zeros((count, len(LINE_FEATURES)))
     eligible = np.zeros(count, bool)
@@ -481,11 +461,7 @@ def _line_features(
     eligible &= (strength >= MIN_MEAN_CONTRAST) & (asymmetry <= RELAXED_ASYMMETRY)
     eligible &= (elongation >= MIN_ELONGATION) & (aligned >= MIN_ALIGNED)
     maps = [ev.texture] if ev.chroma is None else [ev.texture, ev.chroma[..., 0], ev.chroma[..., 1]]
-    # On a colour scan a scratch's other pieces are set aside from its surroundings; grey scans keep the
-    # hand-set tests, whose cuts were set on whole rings.
-    around = _surroundings(
-        np.where(eligible[labels], labels, 0), count, maps, None if ev.chroma is None else candidates
-    )
+    around = _surroundings(np.where(eligible[labels], labels, 0), count, maps)
     salience = strength / np.maximum(around[:, 0], 1e-6)
     # Against what the surroundings hold beyond grain: a faint line across a quiet, grainy area stands
     # out along its length however close its contrast is to the grain's; a line of a texture does not.
@@ -562,7 +538,7 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
 
     def judge(count: int, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which components to keep, and their lengths."""
-        eligible, length, features = _line_features(ev, count, labels, stats, candidates)
+        eligible, length, features = _line_features(ev, count, labels, stats)
         if collect is not None:
             collect.append((labels, eligible, features))
             return np.zeros(count, bool), length
