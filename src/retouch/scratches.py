@@ -534,10 +534,11 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
     """
     # Only pixels that themselves differ: the response's halo beside a line would join it to its neighbours.
     candidates = (ev.response > weak) & (ev.contrast > ev.differs)
-    paper: list[float] = []  # the chroma of the paper, from the surest bright lines of the first judging
+    paper: float | None = None  # the chroma of the paper, from the surest bright lines judged first
 
     def judge(count: int, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which components to keep, and their lengths."""
+        nonlocal paper
         eligible, length, features = _line_features(ev, count, labels, stats)
         if collect is not None:
             collect.append((labels, eligible, features))
@@ -554,10 +555,10 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
         keep[eligible] = score > model.cut[chosen[:, -1].astype(int)]
         if ev.bright:
             own = chosen[:, LINE_FEATURES.index("own_chroma")]
-            if not paper and (score > PAPER_SURE).any():
-                paper.append(float(np.median(own[score > PAPER_SURE])))
-            if paper:
-                keep[eligible] &= (own <= paper[0] + PAPER_DEPARTURE) | (score >= PAPER_OVERRULE)
+            if paper is None and (score > PAPER_SURE).any():
+                paper = float(np.median(own[score > PAPER_SURE]))
+            if paper is not None:
+                keep[eligible] &= (own <= paper + PAPER_DEPARTURE) | (score >= PAPER_OVERRULE)
         return keep, length
 
     merged, (count, labels, stats), parent = _label_by_orientation(candidates, ev.orientation)
@@ -617,21 +618,20 @@ def _extended(lines: np.ndarray, differing: np.ndarray) -> np.ndarray:
     return touched[labels]
 
 
-def _widened(lines: np.ndarray, contrast: np.ndarray, differs: float) -> np.ndarray:
+def _widened(lines: np.ndarray, contrast: np.ndarray, differing: np.ndarray) -> np.ndarray:
     """``lines`` widened over the pixels beside them that differ nearly as much, their way.
 
     On a scratch 4-5 px wide the line response of the pixels at its rim is
     weak (one side segment falls on the scratch), so they are not found,
     yet they are nearly as bright or dark as its middle; a fill that leaves
     them copies their damage into the hole, as a streak along it. A pixel
-    next to the mask joins it when its contrast (``contrast``, the residual
-    of this polarity) is above ``differs`` and at least
+    next to the mask joins it when it differs (``differing``) and its
+    contrast (``contrast``, the residual of this polarity) is at least
     :data:`WIDEN_SHARE` of the largest contrast of the mask's pixels next to
     it; :data:`WIDEN_STEPS` times.
     """
     grown = lines.copy()
     beside = np.ones((3, 3), np.uint8)
-    differing = contrast > differs
     for _ in range(WIDEN_STEPS):
         nearby = cv2.dilate(np.where(grown, contrast, 0).astype(np.float32), beside)
         joins = ~grown & differing & (nearby > 0) & (contrast >= WIDEN_SHARE * nearby)
@@ -678,7 +678,7 @@ def _scratch_mask(
         # The line response spreads a few px beyond a thin line; the residual says which pixels differ.
         differing = ev.contrast > differs
         lines = _extended(_line_components(ev, weak, collect) & differing, differing)
-        scratches |= _widened(lines, ev.contrast, differs)
+        scratches |= _widened(lines, ev.contrast, differing)
     return scratches
 
 
