@@ -21,7 +21,10 @@ Scratches
     not), and *symmetric*: a scratch laid over the picture differs from
     both of its sides by about the same, while a line along an object's
     edge (a rim, a lit side) differs from one side far more
-    (:data:`MAX_ASYMMETRY`). These tests hold on any photo. A candidate
+    (:data:`MAX_ASYMMETRY`). A line of damage's own tone and colour may be
+    less symmetric (:data:`RELAXED_ASYMMETRY`: a scratch may run along an
+    edge for a while) and less elongated (:data:`RELAXED_ELONGATION`: a
+    short piece left between crossings). These tests hold on any photo. A candidate
     is then judged by hand-set tests of how it *stands out* over the line
     response in a ring around it beyond the grain's (lines inside fine
     texture, such as grass, hair or fur, do not), its tone (flaked emulsion
@@ -131,6 +134,7 @@ FULL_RESOLUTION_PIXELS = 8_000_000  # larger images look for scratches at half s
 MAX_ASYMMETRY = 0.35  # mean |side difference| over line response: above it, a line runs along an edge
 # ... unless it is of damage's own tone and colour: then up to this much.
 RELAXED_ASYMMETRY = 0.6
+RELAXED_ELONGATION = 3.5  # likewise, the least elongation (a short piece left between crossings)
 # A print has one paper, and bright damage shows it: a bright line more coloured than the paper seen in
 # the surest bright scratches (log-odds above PAPER_SURE) by PAPER_DEPARTURE (chroma over the print's)
 # is the print's own toned structure, unless the classifier's log-odds reach PAPER_OVERRULE.
@@ -459,7 +463,7 @@ def _line_features(
     # a scratch at all: these tests hold on any photo, while what the surroundings, tone and colour say is
     # weighed by the classifier.
     eligible &= (strength >= MIN_MEAN_CONTRAST) & (asymmetry <= RELAXED_ASYMMETRY)
-    eligible &= (elongation >= MIN_ELONGATION) & (aligned >= MIN_ALIGNED)
+    eligible &= (elongation >= RELAXED_ELONGATION) & (aligned >= MIN_ALIGNED)
     maps = [ev.texture] if ev.chroma is None else [ev.texture, ev.chroma[..., 0], ev.chroma[..., 1]]
     around = _surroundings(np.where(eligible[labels], labels, 0), count, maps)
     salience = strength / np.maximum(around[:, 0], 1e-6)
@@ -507,8 +511,10 @@ def _line_features(
     )
     # A line of damage's own tone and colour may run along an edge for a while: a scratch across a
     # sleeve's edge differs from one side by more than from the other. (So does the rim of a wide scratch,
-    # where one side segment falls on the scratch.)
-    eligible &= (asymmetry <= MAX_ASYMMETRY) | (confirmed & (beyond >= 0.5))
+    # where one side segment falls on the scratch.) And a short piece of one, left between crossings, may
+    # be less elongated.
+    plain = (asymmetry <= MAX_ASYMMETRY) & (elongation >= MIN_ELONGATION)
+    eligible &= plain | (confirmed & (beyond >= 0.5))
     features[eligible] = np.stack(columns, axis=1)[eligible]
     features[:, -1] = _rules_verdict(features) & eligible
     return eligible, length, features
