@@ -57,7 +57,7 @@ from skimage import data
 from sklearn.datasets import load_sample_image
 from sklearn.ensemble import GradientBoostingClassifier
 
-from retouch.aging import _draw_scratch, age_photo
+from retouch.aging import AgedPhoto, _draw_scratch, age_photo
 from retouch.boosted_trees import TreeEnsemble
 from retouch.damage_evidence import background_residual, damage_planes
 from retouch.scratches import LINE_FEATURES, LINE_MODEL_PATH, _scratch_mask
@@ -167,6 +167,27 @@ def _with_scene_lines(image: np.ndarray, rng: np.random.Generator) -> np.ndarray
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
+def training_prints(
+    rng: np.random.Generator, first_seed: int
+) -> Iterator[tuple[str, list[tuple[np.ndarray, AgedPhoto]]]]:
+    """Per training photo (:data:`PHOTOS`): its name, and its scenes each with its aged print.
+
+    The scenes are the photo and flipped crops of it, half of them with
+    thin lines of their own; the prints are aged with seeds from
+    ``first_seed`` on.
+    """
+    seed = first_seed
+    for name in PHOTOS:
+        count = SCENE_VARIANTS if name in SAMPLE_PHOTOS else DAMAGED_PER_PHOTO
+        prints = []
+        for variant in _variants(_photo(name), rng, count):
+            if rng.random() < SCENE_LINE_SHARE:
+                variant = _with_scene_lines(variant, rng)
+            prints.append((variant, age_photo(variant, seed=seed)))
+            seed += 1
+        yield name, prints
+
+
 def _samples(
     image: np.ndarray, truth: np.ndarray | None, lines: np.ndarray | None, dust: np.ndarray | None
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
@@ -213,15 +234,9 @@ def collect() -> dict[str, dict[str, np.ndarray]]:
     rng = np.random.default_rng(FIRST_SEED)
     parts: dict[str, list] = {"lines": [], "specks": []}
     per_image: dict[str, list] = {"lines": [], "specks": []}
-    seed = FIRST_SEED
-    for index, name in enumerate(PHOTOS):
+    for index, (name, prints) in enumerate(training_prints(rng, FIRST_SEED)):
         t0 = time.perf_counter()
-        count = SCENE_VARIANTS if name in SAMPLE_PHOTOS else DAMAGED_PER_PHOTO
-        for variant in _variants(_photo(name), rng, count):
-            if rng.random() < SCENE_LINE_SHARE:
-                variant = _with_scene_lines(variant, rng)
-            aged = age_photo(variant, seed=seed)
-            seed += 1
+        for variant, aged in prints:
             for image, truth, lines, dust, weight in (
                 (variant, None, None, None, UNDAMAGED_WEIGHT),
                 (aged.image, aged.scratches | aged.dust, aged.scratches, aged.dust, 1.0),

@@ -44,7 +44,14 @@ Scratches
     a bright line clearly more coloured than the paper seen in the surest
     bright scratches of the same print is the print's own toned structure
     (a lit tripod leg), unless the classifier is nearly sure
-    (:data:`PAPER_DEPARTURE`).
+    (:data:`PAPER_DEPARTURE`). The per-pixel segmenter
+    (:mod:`retouch.damage_segmenter`, a small convolutional net that sees
+    67 px around each pixel) has the last word on colour scans: a candidate
+    it rates a scratch on average (:data:`LEARNED_RESCUE`) is kept
+    whatever the classifier says (a short or wide piece of a scratch left
+    between crossings, a scratch over mid tones), and so is a component too
+    short or too weak to be a candidate that it is surer of still, when it
+    touches a line kept (:data:`LEARNED_ALONE`, :data:`LEARNED_REACH`).
     It weighs the tone rank most. Its training scenes carry thin lines of
     their own (wires, poles) drawn before the aging, so they fade and tone
     with the print: without them it took real structure (masts, tripod
@@ -105,6 +112,7 @@ from retouch.damage_evidence import (
     tonal_range,
     tone_rank,
 )
+from retouch.damage_segmenter import damage_probability
 from retouch.filters import map_strips, shrink
 from retouch.specks import find_specks
 
@@ -141,6 +149,12 @@ RELAXED_ELONGATION = 3.5  # likewise, the least elongation (a short piece left b
 PAPER_SURE, PAPER_DEPARTURE, PAPER_OVERRULE = 3.0, 0.15, 2.0
 WIDEN_SHARE = 0.75  # a pixel beside a found scratch joins it if it differs at least this share as much
 WIDEN_STEPS = 2  # px a found scratch is widened by, at most, on each side
+# The segmenter (retouch.damage_segmenter) takes a candidate line the classifier rejects when its mean
+# scratch probability over the line exceeds LEARNED_RESCUE (a piece of a scratch too short or too wide
+# alone), and a component that is no candidate (no strong seed, too short) when it exceeds LEARNED_ALONE
+# and the component lies within LEARNED_REACH px of a line kept: the rest of a scratch found in pieces.
+# (Taken anywhere, such pieces include a cat's lower eyelid, which the net is sure is a dark scratch.)
+LEARNED_RESCUE, LEARNED_ALONE, LEARNED_REACH = 0.8, 0.9, 2
 
 
 def _line_kernels(length: int, count: int) -> list[np.ndarray]:
@@ -348,7 +362,8 @@ class _LineEvidence:
     brighter than (darker than, for dark lines); ``gap`` the difference
     between a pixel's two side differences; ``beyond`` whether each pixel
     lies beyond the picture's own tonal range the polarity's way (see
-    :func:`retouch.damage_evidence.tonal_range`).
+    :func:`retouch.damage_evidence.tonal_range`); ``learned`` the
+    segmenter's scratch probability per pixel (None on a grey scan).
     """
 
     response: np.ndarray
@@ -367,6 +382,7 @@ class _LineEvidence:
     chroma: np.ndarray | None
     print_tint: np.ndarray | None
     print_chroma: float
+    learned: np.ndarray | None
 
 
 #: What the line classifier sees of each candidate component, in its feature order.
@@ -541,6 +557,7 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
     # Only pixels that themselves differ: the response's halo beside a line would join it to its neighbours.
     candidates = (ev.response > weak) & (ev.contrast > ev.differs)
     paper: float | None = None  # the chroma of the paper, from the surest bright lines judged first
+    kept = np.zeros(candidates.shape, bool)  # the lines kept whole, when their pieces are judged
 
     def judge(count: int, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which components to keep, and their lengths."""
@@ -559,23 +576,37 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
         model = line_model()
         score = model.score(chosen)
         keep[eligible] = score > model.cut[chosen[:, -1].astype(int)]
+        # The segmenter's mean scratch probability over each component (it runs on colour scans).
+        flat = labels.ravel()
+        belief = component_mean(ev.learned, flat, flat > 0, count)
+        keep[eligible] |= belief[eligible] > LEARNED_RESCUE
         if ev.bright:
             own = chosen[:, LINE_FEATURES.index("own_chroma")]
             if paper is None and (score > PAPER_SURE).any():
                 paper = float(np.median(own[score > PAPER_SURE]))
             if paper is not None:
                 keep[eligible] &= (own <= paper + PAPER_DEPARTURE) | (score >= PAPER_OVERRULE)
-        return keep, length
+        return keep | (belief > LEARNED_ALONE) & _beside(keep[labels] | kept, labels, count), length
 
     merged, (count, labels, stats), parent = _label_by_orientation(candidates, ev.orientation)
     keep, length = judge(*merged)
     found = keep[merged[1]]
+    kept |= found
     # A long joined component that fails may be two scratches crossing at a shallow angle, a scratch
     # bent through a wide angle or one that runs into fine texture of its orientation (fur, grain):
     # its pieces are judged on their own too, from 100 px on: the pieces of a curved scratch are nearly
     # straight, so they pass the shape tests that the whole curve fails.
     labels = np.where((~keep & (length >= LONG_JOINED))[parent][labels], labels, 0)
     return found | judge(count, labels, stats)[0][labels]
+
+
+def _beside(kept: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
+    """Per component of ``labels``: whether it lies within :data:`LEARNED_REACH` px of a ``kept`` pixel."""
+    reach = np.ones((2 * LEARNED_REACH + 1,) * 2, np.uint8)
+    beside = np.zeros(count, bool)
+    beside[labels[cv2.dilate(kept.astype(np.uint8), reach) > 0]] = True
+    beside[0] = False
+    return beside
 
 
 def _extended(lines: np.ndarray, differing: np.ndarray) -> np.ndarray:
@@ -666,6 +697,7 @@ def _scratch_mask(
         "print_tint": None if chroma is None else tint_by_lightness(grey, chroma),
         "print_chroma": 0.0 if chroma is None else typical_chroma(chroma),
     }
+    learned = None if chroma is None else damage_probability(grey, chroma, r, differs, "scratch")
     rank = tone_rank(grey)
     low, high = tonal_range(grey, r, differs)
     scratches = np.zeros(grey.shape, bool)
@@ -679,6 +711,7 @@ def _scratch_mask(
             beyond=grey >= high if sign > 0 else grey <= low,
             range_edge=high if sign > 0 else low,
             bright=sign > 0,
+            learned=learned,
             **shared,
         )
         # The line response spreads a few px beyond a thin line; the residual says which pixels differ.

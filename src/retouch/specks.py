@@ -24,8 +24,11 @@ drops a speck the tests accept only at odds of 3:1 against damage (a speck
 left shows, while a speck-sized fill of the picture hardly does: a bright
 speck of the paper's cream on a dark, neutral coat departs from the colour
 around it, which the classifier alone took for the picture's). It
-weighs tone rank and lightness most. Dark specks on dark tones carry no
-colour evidence and are still often missed.
+weighs tone rank and lightness most. A speck it drops is kept after all
+when the per-pixel segmenter (:mod:`retouch.damage_segmenter`) rates it
+dust on average (:data:`LEARNED_RESCUE`; on scans up to
+:data:`LEARNED_MAX_PIXELS`). Dark specks on dark tones carry
+no colour evidence and are still missed more often than others.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ from retouch.damage_evidence import (
     rank_table,
     tonal_range,
 )
+from retouch.damage_segmenter import damage_probability
 
 MAX_SPECK_SIDE = 14  # px
 SPECK_REACH = 3  # px: a speck's pixels hold half the strongest residual this near
@@ -64,6 +68,9 @@ SPECK_Z = 5.0  # speck seed threshold, robust spreads of the smoothed residual
 MIN_SPECK_CONTRAST = 0.15  # a speck's peak against its background and its ring
 MIN_SPECK_SALIENCE = 6.0  # a speck's peak over the mean residual around it
 MIN_FILL = 0.35  # share of its box a speck fills: a short line or a corner fills less
+LEARNED_RESCUE = 0.8  # mean dust probability of the segmenter over a speck the classifier drops that keeps it
+# Above this many pixels the segmenter is not asked (at 24 MP it would take 6 s of the 60 s a restore may).
+LEARNED_MAX_PIXELS = 8_000_000
 
 #: What the speck classifier sees of each candidate, in its feature order.
 SPECK_FEATURES = (
@@ -122,6 +129,11 @@ def find_specks(
         keep[eligible] = chosen[:, -1] > 0
     else:
         keep[eligible] = speck_model().accepts(chosen, chosen[:, -1].astype(int))
+    if chroma is not None and grey.size <= LEARNED_MAX_PIXELS:
+        # A speck the classifier drops is kept when the segmenter is sure of dust over it.
+        flat = labels.ravel()
+        learned = damage_probability(grey, chroma, r, differs, "dust")
+        keep[eligible] |= component_mean(learned, flat, flat > 0, len(eligible))[eligible] > LEARNED_RESCUE
     return keep[labels]
 
 
