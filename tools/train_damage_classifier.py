@@ -234,8 +234,8 @@ def collect() -> dict[str, dict[str, np.ndarray]]:
     rng = np.random.default_rng(FIRST_SEED)
     parts: dict[str, list] = {"lines": [], "specks": []}
     per_image: dict[str, list] = {"lines": [], "specks": []}
+    t0 = time.perf_counter()  # per photo: aging its prints (in training_prints) and analysing them
     for index, (name, prints) in enumerate(training_prints(rng, FIRST_SEED)):
-        t0 = time.perf_counter()
         for variant, aged in prints:
             for image, truth, lines, dust, weight in (
                 (variant, None, None, None, UNDAMAGED_WEIGHT),
@@ -246,6 +246,7 @@ def collect() -> dict[str, dict[str, np.ndarray]]:
                     parts[kind].append((x, hit, weight * miss, np.full(len(x), index), image_index))
                     per_image[kind].append((missed, truth is not None, variant.shape[0] * variant.shape[1]))
         print(f"  {name:<22} {time.perf_counter() - t0:5.1f} s", flush=True)
+        t0 = time.perf_counter()
     out = {}
     for kind in parts:
         keys = ("x", "hit", "miss", "photo", "image")

@@ -63,8 +63,8 @@ class Net(torch.nn.Module):
 def collect(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Every training image's input planes, targets (H x W x 2 uint8) and pixel weights."""
     images = []
+    t0 = time.perf_counter()  # per photo: aging its prints (in training_prints) and analysing them
     for name, prints in training_prints(rng, FIRST_SEED):
-        t0 = time.perf_counter()
         for variant, aged in prints:
             for image, truth in ((variant, None), (aged.image, aged)):
                 grey, chroma = damage_planes(image)
@@ -78,6 +78,7 @@ def collect(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, np.n
                     weight[damaged] += (change[damaged] / CHANGE_UNIT) ** 2
                 images.append((planes, target, weight))
         print(f"  {name:<22} {time.perf_counter() - t0:5.1f} s", flush=True)
+        t0 = time.perf_counter()
     return images
 
 
