@@ -232,8 +232,19 @@ def test_the_shipped_line_classifier_accepts_a_scratch_and_rejects_text(monkeypa
     found = sum((accepted[labels] & (truth > 0)).sum() for labels, accepted in _judged(_toned(grey)))
     assert found >= 0.8 * (truth > 0).sum()
     # Letters are dark strokes too: the hand-set tests take many for scratches, the classifier far fewer.
+    # (The segmenter takes out more of them still; its part is off here, in both runs.)
     page = damage_planes(_toned(data.text() / 255))
+    shipped = detect_damage(*page)[0].sum()
+    for name, value in (
+        ("LEARNED_RESCUE", 2.0),
+        ("LEARNED_ALONE", 2.0),
+        ("LEARNED_DOUBT", 0.0),
+        ("LEARNED_SPREAD", 0.0),
+        ("LEARNED_DENIAL", -1.0),
+    ):
+        monkeypatch.setattr(scratches, name, value)
     with_model = detect_damage(*page)[0].sum()
+    assert shipped < with_model
 
     class RulesOnly:
         """A stand-in classifier that says what the hand-set tests say (their verdict is the last feature)."""

@@ -51,7 +51,13 @@ Scratches
     whatever the classifier says (a short or wide piece of a scratch left
     between crossings, a scratch over mid tones), and so is a component too
     short or too weak to be a candidate that it is surer of still, when it
-    touches a line kept (:data:`LEARNED_ALONE`, :data:`LEARNED_REACH`).
+    touches a line kept (:data:`LEARNED_ALONE`, :data:`LEARNED_REACH`);
+    and a candidate the hand-set tests reject is kept on the classifier's
+    word only if the segmenter does not doubt it (:data:`LEARNED_DOUBT`).
+    A line kept whole is judged in pieces too, one orientation band at a
+    time, and a piece that would not be kept alone and that the segmenter
+    denies is taken out (:data:`LEARNED_DENIAL`): where a scratch crosses
+    a tripod leg the two can join into one component that passes.
     It weighs the tone rank most. Its training scenes carry thin lines of
     their own (wires, poles) drawn before the aging, so they fade and tone
     with the print: without them it took real structure (masts, tripod
@@ -65,7 +71,11 @@ Scratches
     background its way (:func:`_extended`): where a scratch runs along an
     edge or over a tone like its own it leaves the line response, not the
     damage. And it is widened over the pixels beside it that differ nearly
-    as much (:func:`_widened`): the rim of a wide scratch.
+    as much (:func:`_widened`): the rim of a wide scratch. On a colour scan
+    both spread only over pixels the segmenter rates a scratch
+    (:data:`LEARNED_SPREAD`): a tripod leg that a scratch crosses at a
+    shallow angle differs the same way, in its path and beside it, and a
+    fill that takes the leg costs more than a rim left.
 Dust
     Specks are :mod:`retouch.specks`' part; :func:`detect_damage` runs both
     detectors on one shared analysis.
@@ -155,6 +165,15 @@ WIDEN_STEPS = 2  # px a found scratch is widened by, at most, on each side
 # and the component lies within LEARNED_REACH px of a line kept: the rest of a scratch found in pieces.
 # (Taken anywhere, such pieces include a cat's lower eyelid, which the net is sure is a dark scratch.)
 LEARNED_RESCUE, LEARNED_ALONE, LEARNED_REACH = 0.8, 0.9, 2
+# The classifier overrules the hand-set tests' "no" only where the segmenter's mean belief reaches
+# LEARNED_DOUBT (the straight edges of a launch tower are symmetric, dark and long, but not damage).
+LEARNED_DOUBT = 0.5
+# A found line is continued and widened only over pixels the segmenter rates LEARNED_SPREAD a scratch:
+# the tripod leg a scratch crosses at a shallow angle differs the same way, beside it and in its path.
+LEARNED_SPREAD = 0.5
+# A piece (one orientation band) of a line kept whole goes again when it would not be kept on its own and
+# the segmenter's mean belief in it is below LEARNED_DENIAL: structure the line joined where they cross.
+LEARNED_DENIAL = 0.2
 
 
 def _line_kernels(length: int, count: int) -> list[np.ndarray]:
@@ -559,19 +578,20 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
     paper: float | None = None  # the chroma of the paper, from the surest bright lines judged first
     kept = np.zeros(candidates.shape, bool)  # the lines kept whole, when their pieces are judged
 
-    def judge(count: int, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Which components to keep, and their lengths."""
+    def judge(count: int, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Which components to keep, their lengths, and the segmenter's mean belief in them (or 0)."""
         nonlocal paper
         eligible, length, features = _line_features(ev, count, labels, stats)
+        belief = np.zeros(count)
         if collect is not None:
             collect.append((labels, eligible, features))
-            return np.zeros(count, bool), length
+            return np.zeros(count, bool), length, belief
         keep = eligible.copy()
         chosen = features[eligible]
         if ev.chroma is None:
             # The classifier learned from toned prints: a grey scan keeps the hand-set tests.
             keep[eligible] = chosen[:, -1] > 0
-            return keep, length
+            return keep, length, belief
         # The rules' verdict picks the cut: the classifier may need more evidence to overrule them.
         model = line_model()
         score = model.score(chosen)
@@ -579,6 +599,7 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
         # The segmenter's mean scratch probability over each component (it runs on colour scans).
         flat = labels.ravel()
         belief = component_mean(ev.learned, flat, flat > 0, count)
+        keep[eligible] &= (chosen[:, -1] > 0) | (belief[eligible] >= LEARNED_DOUBT)
         keep[eligible] |= belief[eligible] > LEARNED_RESCUE
         if ev.bright:
             own = chosen[:, LINE_FEATURES.index("own_chroma")]
@@ -586,18 +607,28 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
                 paper = float(np.median(own[score > PAPER_SURE]))
             if paper is not None:
                 keep[eligible] &= (own <= paper + PAPER_DEPARTURE) | (score >= PAPER_OVERRULE)
-        return keep | (belief > LEARNED_ALONE) & _beside(keep[labels] | kept, labels, count), length
+        alone = (belief > LEARNED_ALONE) & _beside(keep[labels] | kept, labels, count)
+        return keep | alone, length, belief
 
-    merged, (count, labels, stats), parent = _label_by_orientation(candidates, ev.orientation)
-    keep, length = judge(*merged)
+    merged, (count, pieces, stats), parent = _label_by_orientation(candidates, ev.orientation)
+    keep, length, _ = judge(*merged)
     found = keep[merged[1]]
     kept |= found
     # A long joined component that fails may be two scratches crossing at a shallow angle, a scratch
     # bent through a wide angle or one that runs into fine texture of its orientation (fur, grain):
     # its pieces are judged on their own too, from 100 px on: the pieces of a curved scratch are nearly
     # straight, so they pass the shape tests that the whole curve fails.
-    labels = np.where((~keep & (length >= LONG_JOINED))[parent][labels], labels, 0)
-    return found | judge(count, labels, stats)[0][labels]
+    failed = np.where((~keep & (length >= LONG_JOINED))[parent][pieces], pieces, 0)
+    found |= judge(count, failed, stats)[0][failed]
+    if ev.learned is None or collect is not None:
+        return found
+    # A line kept whole may have joined, where they cross, structure that is no scratch (a tripod leg):
+    # its pieces that would not be kept on their own and that the segmenter rates no scratch go again.
+    held = np.where(keep[parent][pieces], pieces, 0)
+    alone, _, belief = judge(count, held, stats)
+    denied = ~alone & (belief < LEARNED_DENIAL)
+    denied[0] = False
+    return found & ~denied[held]
 
 
 def _beside(kept: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
@@ -716,8 +747,9 @@ def _scratch_mask(
         )
         # The line response spreads a few px beyond a thin line; the residual says which pixels differ.
         differing = ev.contrast > differs
-        lines = _extended(_line_components(ev, weak, collect) & differing, differing)
-        scratches |= _widened(lines, ev.contrast, differing)
+        spread = differing if learned is None else differing & (learned >= LEARNED_SPREAD)
+        lines = _extended(_line_components(ev, weak, collect) & differing, spread)
+        scratches |= _widened(lines, ev.contrast, spread)
     return scratches
 
 
