@@ -607,8 +607,7 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
                 paper = float(np.median(own[score > PAPER_SURE]))
             if paper is not None:
                 keep[eligible] &= (own <= paper + PAPER_DEPARTURE) | (score >= PAPER_OVERRULE)
-        alone = (belief > LEARNED_ALONE) & _beside(keep[labels] | kept, labels, count)
-        return keep | alone, length, belief
+        return keep | (belief > LEARNED_ALONE) & _beside(keep[labels] | kept, labels, count), length, belief
 
     merged, (count, pieces, stats), parent = _label_by_orientation(candidates, ev.orientation)
     keep, length, _ = judge(*merged)
@@ -625,8 +624,8 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
     # A line kept whole may have joined, where they cross, structure that is no scratch (a tripod leg):
     # its pieces that would not be kept on their own and that the segmenter rates no scratch go again.
     held = np.where(keep[parent][pieces], pieces, 0)
-    alone, _, belief = judge(count, held, stats)
-    denied = ~alone & (belief < LEARNED_DENIAL)
+    on_its_own, _, belief = judge(count, held, stats)
+    denied = ~on_its_own & (belief < LEARNED_DENIAL)
     denied[0] = False
     return found & ~denied[held]
 
