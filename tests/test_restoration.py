@@ -201,6 +201,25 @@ def test_a_tripod_leg_a_scratch_crosses_is_left(monkeypatch, seed, box):
     assert (detect_scratches(aged.image) & clear)[box].sum() > 150
 
 
+def test_the_fill_reaches_one_pixel_across_the_damage_edge():
+    # Anti-aliased damage edges are filled too, but only across the edge: a 1 px white scratch on camera
+    # is filled with its 4-neighbours, not the diagonal corners of a 3 x 3 square around each pixel.
+    from retouch.ops.cleanup import fill_damage
+
+    image = np.repeat(data.camera()[..., None], 3, axis=2)
+    damage = np.zeros(image.shape[:2], bool)
+    damage[200, 100:300] = True
+    damage[300, 250] = True
+    scratched = image.copy()
+    scratched[damage] = 255
+    changed = (fill_damage(scratched, damage) != scratched).any(axis=2)
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    assert changed[damage].mean() > 0.95
+    assert not (changed & ~(cv2.dilate(damage.astype(np.uint8), cross) > 0)).any()
+    assert changed[201, 100:300].mean() > 0.5
+    assert not changed[299, 249] and not changed[301, 251]
+
+
 def test_a_cats_lower_eyelid_is_not_a_scratch():
     # The segmenter is sure the dark rim under chelsea's eye is a dark scratch; alone (not beside a line
     # kept) and no candidate line, it is left.

@@ -17,8 +17,10 @@ from retouch.ops.registry import PIXEL, Amount, op
 
 TILE = 512  # px per side of a fill tile
 CONTEXT = 24  # px of known image around a tile, for the fill to copy from
-# Damage edges are anti-aliased into the print: fill one pixel beyond what was detected.
-_GROW = np.ones((3, 3), np.uint8)
+# Damage edges are anti-aliased into the print: fill one pixel beyond what was detected, across its edge
+# (4-neighbours). The diagonal corners of a 3 x 3 square only widen the hole: on the tuning draws the
+# repair came 0.1-0.2 dB closer to a fill of the true damage without them.
+_GROW = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 Detector = Callable[[np.ndarray], np.ndarray]
 
