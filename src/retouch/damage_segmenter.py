@@ -97,14 +97,31 @@ def _run(planes: np.ndarray) -> np.ndarray:
     return (0.5 + 0.5 * np.tanh(0.5 * logits[0])).transpose(1, 2, 0).astype(np.float32)
 
 
+def damage_probabilities(
+    grey: np.ndarray, chroma: np.ndarray | None, r: np.ndarray, differs: float
+) -> np.ndarray:
+    """Per pixel, the net's probability of each kind of damage (:data:`OUTPUTS`), (H, W, 2) float32.
+
+    The net runs :data:`STRIP_ROWS` rows at a time with :data:`REACH` rows of
+    context, so a large scan needs strip-sized temporaries only; the result
+    equals the net run on the whole image. Arguments as for
+    :func:`segmenter_inputs`.
+    """
+    ranks = rank_table(grey_levels(grey))
+    out = np.empty((*grey.shape, len(OUTPUTS)), np.float32)
+    for top in range(0, grey.shape[0], STRIP_ROWS):
+        low, high = max(0, top - REACH), min(grey.shape[0], top + STRIP_ROWS + REACH)
+        rows = np.s_[low:high]
+        colour = None if chroma is None else chroma[rows]
+        planes = segmenter_inputs(grey[rows], colour, r[rows], differs, ranks)
+        out[top : top + STRIP_ROWS] = _run(planes)[top - low : top - low + STRIP_ROWS]
+    return out
+
+
 def damage_probability(
     grey: np.ndarray, chroma: np.ndarray | None, r: np.ndarray, differs: float, kind: str
 ) -> np.ndarray:
     """Per pixel, the net's probability that it is damage of ``kind`` (one of :data:`OUTPUTS`).
-
-    The net runs :data:`STRIP_ROWS` rows at a time with :data:`REACH` rows of
-    context, so a large scan needs strip-sized temporaries only; the result
-    equals the net run on the whole image.
 
     Parameters
     ----------
@@ -115,6 +132,7 @@ def damage_probability(
     Returns
     -------
     (H, W) float32 array
+        One plane of :func:`damage_probabilities`.
 
     Examples
     --------
@@ -127,13 +145,4 @@ def damage_probability(
     >>> p.shape, bool(p[aged.scratches].mean() > 0.5 > p[~aged.scratches].mean())
     ((512, 512), True)
     """
-    output = OUTPUTS.index(kind)
-    ranks = rank_table(grey_levels(grey))
-    out = np.empty(grey.shape, np.float32)
-    for top in range(0, grey.shape[0], STRIP_ROWS):
-        low, high = max(0, top - REACH), min(grey.shape[0], top + STRIP_ROWS + REACH)
-        rows = np.s_[low:high]
-        colour = None if chroma is None else chroma[rows]
-        planes = segmenter_inputs(grey[rows], colour, r[rows], differs, ranks)
-        out[top : top + STRIP_ROWS] = _run(planes)[top - low : top - low + STRIP_ROWS, :, output]
-    return out
+    return damage_probabilities(grey, chroma, r, differs)[..., OUTPUTS.index(kind)]

@@ -122,7 +122,7 @@ from retouch.damage_evidence import (
     tonal_range,
     tone_rank,
 )
-from retouch.damage_segmenter import damage_probability
+from retouch.damage_segmenter import OUTPUTS, damage_probabilities, damage_probability
 from retouch.filters import map_strips, shrink
 from retouch.specks import find_specks
 
@@ -709,9 +709,17 @@ def _widened(lines: np.ndarray, contrast: np.ndarray, differing: np.ndarray) -> 
 
 
 def _scratch_mask(
-    grey: np.ndarray, r: np.ndarray, differs: float, chroma: np.ndarray | None, collect: list | None = None
+    grey: np.ndarray,
+    r: np.ndarray,
+    differs: float,
+    chroma: np.ndarray | None,
+    collect: list | None = None,
+    learned: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Scratch pixels of a float grey image, given its background residual (see the module notes)."""
+    """Scratch pixels of a float grey image, given its background residual (see the module notes).
+
+    ``learned``, the segmenter's scratch probability, is computed on a colour image when not given.
+    """
     responses = map_strips(grey, _line_responses, margin=SEGMENT_LENGTH + max(SIDE_OFFSETS))
     floor, spread = noise_floor(responses[..., :2])
     strong = max(floor + SEED_Z * spread, MIN_CONTRAST)
@@ -727,7 +735,8 @@ def _scratch_mask(
         "print_tint": None if chroma is None else tint_by_lightness(grey, chroma),
         "print_chroma": 0.0 if chroma is None else typical_chroma(chroma),
     }
-    learned = None if chroma is None else damage_probability(grey, chroma, r, differs, "scratch")
+    if learned is None and chroma is not None:
+        learned = damage_probability(grey, chroma, r, differs, "scratch")
     rank = tone_rank(grey)
     low, high = tonal_range(grey, r, differs)
     scratches = np.zeros(grey.shape, bool)
@@ -767,14 +776,25 @@ def detect_damage(grey: np.ndarray, chroma: np.ndarray | None = None) -> tuple[n
     scratches, dust : (H, W) bool arrays
     """
     r, differs = background_residual(grey)
-    scratches = _scratches_of(grey, chroma, r, differs)
-    return scratches, find_specks(grey, chroma, r, differs, scratches)
+    scratch_belief = dust_belief = None
+    if chroma is not None and grey.size <= FULL_RESOLUTION_PIXELS:
+        # One run of the segmenter serves both detectors.
+        both = damage_probabilities(grey, chroma, r, differs)
+        scratch_belief, dust_belief = (both[..., OUTPUTS.index(kind)] for kind in ("scratch", "dust"))
+    scratches = _scratches_of(grey, chroma, r, differs, scratch_belief)
+    return scratches, find_specks(grey, chroma, r, differs, scratches, learned=dust_belief)
 
 
 def _scratches_of(
-    grey: np.ndarray, chroma: np.ndarray | None, r: np.ndarray | None = None, differs: float | None = None
+    grey: np.ndarray,
+    chroma: np.ndarray | None,
+    r: np.ndarray | None = None,
+    differs: float | None = None,
+    learned: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scratch mask of a grey image; above :data:`FULL_RESOLUTION_PIXELS`, found at half size and refined.
+
+    ``learned``, the segmenter's scratch probability, serves where the mask is found at full size.
 
     At half size the line analysis costs a quarter; the mask found there is
     brought back to full size, widened by a pixel, and kept where the
@@ -784,7 +804,7 @@ def _scratches_of(
     if r is None or differs is None:
         r, differs = background_residual(grey)
     if grey.size <= FULL_RESOLUTION_PIXELS:
-        return _scratch_mask(grey, r, differs, chroma)
+        return _scratch_mask(grey, r, differs, chroma, learned=learned)
     small = shrink(grey, 2.0)
     small_chroma = None if chroma is None else shrink(chroma, 2.0)
     coarse = _scratch_mask(small, *background_residual(small), small_chroma).astype(np.uint8)

@@ -111,12 +111,15 @@ def find_specks(
     differs: float,
     scratches: np.ndarray | None,
     collect: list | None = None,
+    learned: np.ndarray | None = None,
 ) -> np.ndarray:
     """Dust mask of a float grey image, given its background residual and the scratches found (if any).
 
     A speck on or beside a scratch is left to the scratch. With
     ``collect``, the label map, candidate flags and features are appended
     to it and nothing is kept (what training the classifier needs).
+    ``learned``, the segmenter's dust probability, is computed when needed
+    and not given.
     """
     labels, eligible, features = _speck_features(grey, chroma, r, differs, scratches)
     if collect is not None:
@@ -132,7 +135,8 @@ def find_specks(
     if chroma is not None and grey.size <= LEARNED_MAX_PIXELS:
         # A speck the classifier drops is kept when the segmenter is sure of dust over it.
         flat = labels.ravel()
-        learned = damage_probability(grey, chroma, r, differs, "dust")
+        if learned is None:
+            learned = damage_probability(grey, chroma, r, differs, "dust")
         keep[eligible] |= component_mean(learned, flat, flat > 0, len(eligible))[eligible] > LEARNED_RESCUE
     return keep[labels]
 
