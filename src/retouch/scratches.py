@@ -46,10 +46,12 @@ Scratches
     (a lit tripod leg), unless the classifier is nearly sure
     (:data:`PAPER_DEPARTURE`). The per-pixel segmenter
     (:mod:`retouch.damage_segmenter`, a small convolutional net that sees
-    67 px around each pixel) has the last word on colour scans: a candidate
-    it rates a scratch on average (:data:`LEARNED_RESCUE`) is kept
-    whatever the classifier says (a short or wide piece of a scratch left
-    between crossings, a scratch over mid tones), and so is a component too
+    67 px around each pixel) has the last word on colour scans: a long
+    component with a strong seed that it rates a scratch on average
+    (:data:`LEARNED_RESCUE`) is kept whatever the classifier and the shape
+    tests say (a short or wide piece of a scratch left between crossings, a
+    scratch over mid tones, a wide dark scratch that looks one-sided
+    because its side segments fall on itself), and so is a component too
     short or too weak to be a candidate that it is surer of still, when it
     touches a line kept (:data:`LEARNED_ALONE`, :data:`LEARNED_REACH`);
     and a candidate the hand-set tests reject is kept on the classifier's
@@ -159,10 +161,11 @@ RELAXED_ELONGATION = 3.5  # likewise, the least elongation (a short piece left b
 PAPER_SURE, PAPER_DEPARTURE, PAPER_OVERRULE = 3.0, 0.15, 2.0
 WIDEN_SHARE = 0.75  # a pixel beside a found scratch joins it if it differs at least this share as much
 WIDEN_STEPS = 2  # px a found scratch is widened by, at most, on each side
-# The segmenter (retouch.damage_segmenter) takes a candidate line the classifier rejects when its mean
-# scratch probability over the line exceeds LEARNED_RESCUE (a piece of a scratch too short or too wide
-# alone), and a component that is no candidate (no strong seed, too short) when it exceeds LEARNED_ALONE
-# and the component lies within LEARNED_REACH px of a line kept: the rest of a scratch found in pieces.
+# The segmenter (retouch.damage_segmenter) takes a long line with a strong seed that the classifier or
+# the shape tests reject when its mean scratch probability over the line exceeds LEARNED_RESCUE (a piece
+# of a scratch too short or too wide alone, a wide one whose sides fall on itself), and a component that
+# is no line (no strong seed, too short) when it exceeds LEARNED_ALONE and the component lies within
+# LEARNED_REACH px of a line kept: the rest of a scratch found in pieces.
 # (Taken anywhere, such pieces include a cat's lower eyelid, which the net is sure is a dark scratch.)
 LEARNED_RESCUE, LEARNED_ALONE, LEARNED_REACH = 0.8, 0.9, 2
 # The classifier overrules the hand-set tests' "no" only where the segmenter's mean belief reaches
@@ -457,11 +460,12 @@ def _rules_verdict(f: np.ndarray) -> np.ndarray:
 
 def _line_features(
     ev: _LineEvidence, count: int, labels: np.ndarray, stats: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per component: whether it is a candidate line at all, its length, and its :data:`LINE_FEATURES`.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per component: whether it is a line, a candidate, its length, and its :data:`LINE_FEATURES`.
 
-    A candidate holds a strong seed, is at least :data:`MIN_SCRATCH_LENGTH`
-    long and at most :data:`MAX_SCRATCH_WIDTH` px wide; the features
+    A line holds a strong seed and is at least :data:`MIN_SCRATCH_LENGTH`
+    long; a candidate is a line at most :data:`MAX_SCRATCH_WIDTH` px wide
+    that passes the shape tests (see the module notes); the features
     (rows of 0 for the others) describe its shape, its contrast, how
     symmetric it is (a scratch laid over the picture differs from both of
     its sides by about the same, a line along an edge does not), how it
@@ -475,6 +479,7 @@ def _line_features(
     eligible[0] = False
     length = np.hypot(stats[:, 2], stats[:, 3]).astype(np.float64)
     eligible &= length >= MIN_SCRATCH_LENGTH
+    lines = eligible.copy()
     # Width and strength from the pixels that differ, not from the response, which spreads beyond the line.
     flat = labels.ravel()
     core = (ev.contrast > ev.differs).ravel()
@@ -482,7 +487,7 @@ def _line_features(
     width = core_area / np.maximum(length, 1)
     eligible &= (width <= MAX_SCRATCH_WIDTH) & (core_area > 0)
     if not eligible.any():
-        return eligible, length, features
+        return lines, eligible, length, features
     strength = component_mean(ev.response, flat, core, count)
     peak = np.zeros(count)
     inside = np.flatnonzero(flat)
@@ -552,7 +557,7 @@ def _line_features(
     eligible &= plain | (confirmed & (beyond >= 0.5))
     features[eligible] = np.stack(columns, axis=1)[eligible]
     features[:, -1] = _rules_verdict(features) & eligible
-    return eligible, length, features
+    return lines, eligible, length, features
 
 
 LINE_MODEL_PATH = Path(__file__).parent / "models" / "damage" / "line_classifier.npz"
@@ -581,7 +586,7 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
     def judge(count: int, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Which components to keep, their lengths, and the segmenter's mean belief in them (or 0)."""
         nonlocal paper
-        eligible, length, features = _line_features(ev, count, labels, stats)
+        lines, eligible, length, features = _line_features(ev, count, labels, stats)
         belief = np.zeros(count)
         if collect is not None:
             collect.append((labels, eligible, features))
@@ -600,7 +605,7 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
         flat = labels.ravel()
         belief = component_mean(ev.learned, flat, flat > 0, count)
         keep[eligible] &= (chosen[:, -1] > 0) | (belief[eligible] >= LEARNED_DOUBT)
-        keep[eligible] |= belief[eligible] > LEARNED_RESCUE
+        keep |= lines & (belief > LEARNED_RESCUE)
         if ev.bright:
             own = chosen[:, LINE_FEATURES.index("own_chroma")]
             if paper is None and (score > PAPER_SURE).any():
