@@ -77,7 +77,11 @@ Scratches
     both spread only over pixels the segmenter rates a scratch
     (:data:`LEARNED_SPREAD`): a tripod leg that a scratch crosses at a
     shallow angle differs the same way, in its path and beside it, and a
-    fill that takes the leg costs more than a rim left.
+    fill that takes the leg costs more than a rim left. The rim is bounded
+    so only around lines the segmenter sees (:data:`LEARNED_SIGHT`): it is
+    blind to some that the tests find (long straight scratches over a
+    mid-grey sky), and a rim left along such a wide one is copied into the
+    fill as a bright or dark streak.
 Dust
     Specks are :mod:`retouch.specks`' part; :func:`detect_damage` runs both
     detectors on one shared analysis.
@@ -174,6 +178,9 @@ LEARNED_DOUBT = 0.5
 # A found line is continued and widened only over pixels the segmenter rates LEARNED_SPREAD a scratch:
 # the tripod leg a scratch crosses at a shallow angle differs the same way, beside it and in its path.
 LEARNED_SPREAD = 0.5
+# ... but a line whose mean belief is below LEARNED_SIGHT is one the segmenter does not see at all, and its
+# rim is widened over every differing pixel: its zero belief says nothing about the pixels beside it.
+LEARNED_SIGHT = 0.3
 # A piece (one orientation band) of a line kept whole goes again when it would not be kept on its own and
 # the segmenter's mean belief in it is below LEARNED_DENIAL: structure the line joined where they cross.
 LEARNED_DENIAL = 0.2
@@ -713,6 +720,15 @@ def _widened(lines: np.ndarray, contrast: np.ndarray, differing: np.ndarray) -> 
     return grown
 
 
+def _seen(lines: np.ndarray, learned: np.ndarray | None) -> np.ndarray:
+    """The pixels of ``lines`` in components whose mean ``learned`` belief reaches :data:`LEARNED_SIGHT`."""
+    if learned is None:
+        return np.zeros(lines.shape, bool)
+    count, labels = cv2.connectedComponents(lines.astype(np.uint8), connectivity=8)
+    flat = labels.ravel()
+    return (component_mean(learned, flat, flat > 0, count) >= LEARNED_SIGHT)[labels] & lines
+
+
 def _scratch_mask(
     grey: np.ndarray,
     r: np.ndarray,
@@ -762,7 +778,9 @@ def _scratch_mask(
         differing = ev.contrast > differs
         spread = differing if learned is None else differing & (learned >= LEARNED_SPREAD)
         lines = _extended(_line_components(ev, weak, collect) & differing, spread)
-        scratches |= _widened(lines, ev.contrast, spread)
+        seen = _seen(lines, learned)
+        scratches |= _widened(lines & seen, ev.contrast, spread)
+        scratches |= _widened(lines & ~seen, ev.contrast, differing)
     return scratches
 
 
