@@ -246,9 +246,19 @@ def test_the_fill_reaches_one_pixel_across_the_damage_edge():
     assert not changed[299, 249] and not changed[301, 251]
 
 
+def test_a_short_bright_piece_the_segmenter_is_sure_of_is_kept_alone(monkeypatch):
+    # On chelsea's print (seed 303) a wide bright scratch runs along the picture's left border: too short a
+    # line to be a candidate, touching no line kept, yet a strong bright piece the segmenter is sure of.
+    aged = age_photo(data.chelsea(), seed=303)
+    box = np.s_[255:305, 0:12]
+    assert recall(detect_scratches(aged.image)[box], aged.scratches[box]) > 0.5
+    monkeypatch.setattr(scratches, "LEARNED_ALONE", 1.1)
+    assert recall(detect_scratches(aged.image)[box], aged.scratches[box]) < 0.05
+
+
 def test_a_cats_lower_eyelid_is_not_a_scratch():
     # The segmenter is sure the dark rim under chelsea's eye is a dark scratch; alone (not beside a line
-    # kept) and no candidate line, it is left.
+    # kept), no candidate line and dark, it is left.
     assert detect_scratches(data.chelsea())[125:160, 130:220].sum() == 0
 
 

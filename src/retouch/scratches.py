@@ -53,7 +53,10 @@ Scratches
     scratch over mid tones, a wide dark scratch that looks one-sided
     because its side segments fall on itself), and so is a component too
     short or too weak to be a candidate that it is surer of still, when it
-    touches a line kept (:data:`LEARNED_ALONE`, :data:`LEARNED_REACH`);
+    touches a line kept (:data:`LEARNED_ALONE`, :data:`LEARNED_REACH`), or
+    wherever it lies if it is bright, has a strong seed and is not
+    one-sided (flaked emulsion: a piece of a scratch along the picture's
+    border; a cat's eyelid is a dark line the net is sure of);
     and a candidate the hand-set tests reject is kept on the classifier's
     word only if the segmenter does not doubt it (:data:`LEARNED_DOUBT`).
     A line kept whole is judged in pieces too, one orientation band at a
@@ -169,8 +172,9 @@ WIDEN_STEPS = 2  # px a found scratch is widened by, at most, on each side
 # the shape tests reject when its mean scratch probability over the line exceeds LEARNED_RESCUE (a piece
 # of a scratch too short or too wide alone, a wide one whose sides fall on itself), and a component that
 # is no line (no strong seed, too short) when it exceeds LEARNED_ALONE and the component lies within
-# LEARNED_REACH px of a line kept: the rest of a scratch found in pieces.
-# (Taken anywhere, such pieces include a cat's lower eyelid, which the net is sure is a dark scratch.)
+# LEARNED_REACH px of a line kept: the rest of a scratch found in pieces. A bright piece with a strong seed
+# that it rates above LEARNED_ALONE is kept anywhere, unless it is one-sided (RELAXED_ASYMMETRY); a dark
+# one is not (taken anywhere, such pieces include a cat's lower eyelid, which the net is sure is a scratch).
 LEARNED_RESCUE, LEARNED_ALONE, LEARNED_REACH = 0.8, 0.9, 2
 # The classifier overrules the hand-set tests' "no" only where the segmenter's mean belief reaches
 # LEARNED_DOUBT (the straight edges of a launch tower are symmetric, dark and long, but not damage).
@@ -465,10 +469,23 @@ def _rules_verdict(f: np.ndarray) -> np.ndarray:
     return keep & ((column["tone_rank"] >= MIN_TONE_RANK) | stark)
 
 
+def _asymmetry(ev: _LineEvidence, flat: np.ndarray, core: np.ndarray, count: int) -> np.ndarray:
+    """Per component: the mean gap between its sides' differences over its ``core`` pixels, relative.
+
+    Weighted by the response, so the middle of a wide line counts most: off
+    its centre line one of the sides falls on the line itself, which says
+    nothing about what lies either side of it. Near 0 for a line laid over
+    the picture, large for one along an edge.
+    """
+    return component_mean(ev.gap * ev.response, flat, core, count) / np.maximum(
+        component_mean(ev.response * ev.response, flat, core, count), 1e-9
+    )
+
+
 def _line_features(
     ev: _LineEvidence, count: int, labels: np.ndarray, stats: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per component: whether it is a line, a candidate, its length, and its :data:`LINE_FEATURES`.
+    """Per component: whether it holds a strong seed, is a candidate, its length, its :data:`LINE_FEATURES`.
 
     A line holds a strong seed and is at least :data:`MIN_SCRATCH_LENGTH`
     long; a candidate is a line at most :data:`MAX_SCRATCH_WIDTH` px wide
@@ -484,9 +501,9 @@ def _line_features(
     seeded = ev.response > ev.strong
     eligible[np.unique(labels[seeded])] = True
     eligible[0] = False
+    seeded_ones = eligible.copy()
     length = np.hypot(stats[:, 2], stats[:, 3]).astype(np.float64)
     eligible &= length >= MIN_SCRATCH_LENGTH
-    lines = eligible.copy()
     # Width and strength from the pixels that differ, not from the response, which spreads beyond the line.
     flat = labels.ravel()
     core = (ev.contrast > ev.differs).ravel()
@@ -494,18 +511,14 @@ def _line_features(
     width = core_area / np.maximum(length, 1)
     eligible &= (width <= MAX_SCRATCH_WIDTH) & (core_area > 0)
     if not eligible.any():
-        return lines, eligible, length, features
+        return seeded_ones, eligible, length, features
     strength = component_mean(ev.response, flat, core, count)
     peak = np.zeros(count)
     inside = np.flatnonzero(flat)
     np.maximum.at(peak, flat[inside], ev.response.ravel()[inside])
     seeded_share = np.bincount(flat, weights=seeded.ravel(), minlength=count) / np.maximum(stats[:, 4], 1)
     elongation, aligned = _line_shape(labels, count, eligible, ev.orientation)
-    # Weighted by the response, so the middle of a wide line counts most: off its centre line one of the
-    # sides falls on the line itself, which says nothing about what lies either side of it.
-    asymmetry = component_mean(ev.gap * ev.response, flat, core, count) / np.maximum(
-        component_mean(ev.response * ev.response, flat, core, count), 1e-9
-    )
+    asymmetry = _asymmetry(ev, flat, core, count)
     # A contrasty, elongated line mostly running along its axis, laid over the picture (symmetric), or not
     # a scratch at all: these tests hold on any photo, while what the surroundings, tone and colour say is
     # weighed by the classifier.
@@ -564,7 +577,7 @@ def _line_features(
     eligible &= plain | (confirmed & (beyond >= 0.5))
     features[eligible] = np.stack(columns, axis=1)[eligible]
     features[:, -1] = _rules_verdict(features) & eligible
-    return lines, eligible, length, features
+    return seeded_ones, eligible, length, features
 
 
 LINE_MODEL_PATH = Path(__file__).parent / "models" / "damage" / "line_classifier.npz"
@@ -593,7 +606,7 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
     def judge(count: int, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Which components to keep, their lengths, and the segmenter's mean belief in them (or 0)."""
         nonlocal paper
-        lines, eligible, length, features = _line_features(ev, count, labels, stats)
+        seeded, eligible, length, features = _line_features(ev, count, labels, stats)
         belief = np.zeros(count)
         if collect is not None:
             collect.append((labels, eligible, features))
@@ -612,7 +625,13 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
         flat = labels.ravel()
         belief = component_mean(ev.learned, flat, flat > 0, count)
         keep[eligible] &= (chosen[:, -1] > 0) | (belief[eligible] >= LEARNED_DOUBT)
-        keep |= lines & (belief > LEARNED_RESCUE)
+        keep |= seeded & (length >= MIN_SCRATCH_LENGTH) & (belief > LEARNED_RESCUE)
+        if ev.bright:
+            # A short bright piece it is surer of still is flaked emulsion wherever it lies (a scratch's
+            # piece along the picture's border, between crossings), unless it runs along an edge (the lit
+            # side of a rocket). Short dark ones are not taken so: a cat's eyelid is one, to the net.
+            symmetric = _asymmetry(ev, flat, flat > 0, count) <= RELAXED_ASYMMETRY
+            keep |= seeded & (belief > LEARNED_ALONE) & symmetric
         if ev.bright:
             own = chosen[:, LINE_FEATURES.index("own_chroma")]
             if paper is None and (score > PAPER_SURE).any():
