@@ -81,10 +81,10 @@ Scratches
     (:data:`LEARNED_SPREAD`): a tripod leg that a scratch crosses at a
     shallow angle differs the same way, in its path and beside it, and a
     fill that takes the leg costs more than a rim left. The rim is bounded
-    so only around lines the segmenter sees (:data:`LEARNED_SIGHT`): it is
-    blind to some that the tests find (long straight scratches over a
-    mid-grey sky), and a rim left along such a wide one is copied into the
-    fill as a bright or dark streak.
+    so only along the stretches of lines the segmenter sees
+    (:data:`LEARNED_SIGHT`): it is blind to some that the tests find (long
+    straight scratches over a mid-grey sky), and a rim left along such a
+    wide one is copied into the fill as a bright or dark streak.
 Dust
     Specks are :mod:`retouch.specks`' part; :func:`detect_damage` runs both
     detectors on one shared analysis.
@@ -182,8 +182,8 @@ LEARNED_DOUBT = 0.5
 # A found line is continued and widened only over pixels the segmenter rates LEARNED_SPREAD a scratch:
 # the tripod leg a scratch crosses at a shallow angle differs the same way, beside it and in its path.
 LEARNED_SPREAD = 0.5
-# ... but a line whose mean belief is below LEARNED_SIGHT is one the segmenter does not see at all, and its
-# rim is widened over every differing pixel: its zero belief says nothing about the pixels beside it.
+# ... but where a line's mean belief nearby is below LEARNED_SIGHT, the segmenter does not see it at all,
+# and its rim is widened over every differing pixel: its zero belief says nothing about the pixels beside it.
 LEARNED_SIGHT = 0.3
 # A piece (one orientation band) of a line kept whole goes again when it would not be kept on its own and
 # the segmenter's mean belief in it is below LEARNED_DENIAL: structure the line joined where they cross.
@@ -740,12 +740,17 @@ def _widened(lines: np.ndarray, contrast: np.ndarray, differing: np.ndarray) -> 
 
 
 def _seen(lines: np.ndarray, learned: np.ndarray | None) -> np.ndarray:
-    """The pixels of ``lines`` in components whose mean ``learned`` belief reaches :data:`LEARNED_SIGHT`."""
+    """The pixels of ``lines`` where their mean ``learned`` belief nearby reaches :data:`LEARNED_SIGHT`.
+
+    Nearby: the line's pixels within a square of :data:`SEGMENT_LENGTH` px
+    around; the net can be blind to one stretch of a scratch it sees elsewhere.
+    """
     if learned is None:
         return np.zeros(lines.shape, bool)
-    count, labels = cv2.connectedComponents(lines.astype(np.uint8), connectivity=8)
-    flat = labels.ravel()
-    return (component_mean(learned, flat, flat > 0, count) >= LEARNED_SIGHT)[labels] & lines
+    on = lines.astype(np.float32)
+    window = (SEGMENT_LENGTH, SEGMENT_LENGTH)
+    nearby = cv2.blur(learned * on, window) / np.maximum(cv2.blur(on, window), 1e-6)
+    return lines & (nearby >= LEARNED_SIGHT)
 
 
 def _scratch_mask(
