@@ -11,7 +11,7 @@ from skimage import data
 from skimage.metrics import peak_signal_noise_ratio
 
 import retouch
-from retouch import scratches
+from retouch import scratches, specks
 from retouch.aging import age_photo
 from retouch.cli import main
 from retouch.damage_colour import neutral_overlay
@@ -260,6 +260,18 @@ def test_a_cats_lower_eyelid_is_not_a_scratch():
     # The segmenter is sure the dark rim under chelsea's eye is a dark scratch; alone (not beside a line
     # kept), no candidate line and dark, it is left.
     assert detect_scratches(data.chelsea())[125:160, 130:220].sum() == 0
+
+
+def test_a_speck_grown_into_the_shadow_it_touches_is_found_by_the_segmenter(monkeypatch):
+    # On coffee's print (seed 132) a black speck touches a dark streak of the wood: grown into it, the
+    # component is too large to be a speck, but the segmenter's dust pixels inside it are one.
+    aged = age_photo(data.coffee(), seed=132)
+    box = np.s_[350:368, 66:86]
+    dust = detect_damage(*damage_planes(aged.image))[1]
+    assert recall(dust[box], aged.dust[box]) > 0.6
+    assert precision(dust[box], aged.dust[box]) == 1.0
+    monkeypatch.setattr(specks, "LEARNED_DUST", 2.0)
+    assert recall(detect_damage(*damage_planes(aged.image))[1][box], aged.dust[box]) == 0.0
 
 
 def test_a_cream_speck_on_a_dark_neutral_coat_is_kept():

@@ -27,8 +27,12 @@ around it, which the classifier alone took for the picture's). It
 weighs tone rank and lightness most. A speck it drops is kept after all
 when the per-pixel segmenter (:mod:`retouch.damage_segmenter`) rates it
 dust on average (:data:`LEARNED_RESCUE`; on scans up to
-:data:`LEARNED_MAX_PIXELS`). Dark specks on dark tones carry
-no colour evidence and are still missed more often than others.
+:data:`LEARNED_MAX_PIXELS`). A speck that touches a dark shadow or line
+grows into it, and the component is too large to be a candidate; the
+segmenter's dust pixels inside such a component (:data:`LEARNED_DUST`)
+are judged again as specks of their own (:func:`_learned_specks`). Dark
+specks on dark tones carry no colour evidence and are still missed more
+often than others.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ MIN_SPECK_CONTRAST = 0.15  # a speck's peak against its background and its ring
 MIN_SPECK_SALIENCE = 6.0  # a speck's peak over the mean residual around it
 MIN_FILL = 0.35  # share of its box a speck fills: a short line or a corner fills less
 LEARNED_RESCUE = 0.8  # mean dust probability of the segmenter over a speck the classifier drops that keeps it
+LEARNED_DUST = 0.5  # dust probability of an oversized component's pixels that may form a speck of their own
 # Above this many pixels the segmenter is not asked (at 24 MP it would take 6 s of the 60 s a restore may).
 LEARNED_MAX_PIXELS = 8_000_000
 
@@ -132,12 +137,32 @@ def find_specks(
         keep[eligible] = chosen[:, -1] > 0
     else:
         keep[eligible] = speck_model().accepts(chosen, chosen[:, -1].astype(int))
+    found = keep[labels]
     if chroma is not None and grey.size <= LEARNED_MAX_PIXELS:
         # A speck the classifier drops is kept when the segmenter is sure of dust over it.
         flat = labels.ravel()
         if learned is None:
             learned = damage_probability(grey, chroma, r, differs, "dust")
         keep[eligible] |= component_mean(learned, flat, flat > 0, len(eligible))[eligible] > LEARNED_RESCUE
+        found = keep[labels] | _learned_specks((labels > 0) & ~eligible[labels], learned)
+    return found
+
+
+def _learned_specks(oversized: np.ndarray, learned: np.ndarray) -> np.ndarray:
+    """The specks the segmenter finds inside components too large to be candidates (bool H x W).
+
+    A speck grown into the dark shadow or line it touches is one such
+    component. Its pixels rated dust above :data:`LEARNED_DUST` form pieces;
+    those of a speck's size that the segmenter rates dust on average
+    (:data:`LEARNED_RESCUE`) are kept.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (oversized & (learned > LEARNED_DUST)).astype(np.uint8), connectivity=8
+    )
+    flat = labels.ravel()
+    keep = (np.maximum(stats[:, 2], stats[:, 3]) <= MAX_SPECK_SIDE) & (stats[:, 4] >= 2)
+    keep &= component_mean(learned, flat, flat > 0, count) > LEARNED_RESCUE
+    keep[0] = False
     return keep[labels]
 
 
