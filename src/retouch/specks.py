@@ -28,9 +28,10 @@ weighs tone rank and lightness most. A speck it drops is kept after all
 when the per-pixel segmenter (:mod:`retouch.damage_segmenter`) rates it
 dust on average (:data:`LEARNED_RESCUE`; on scans up to
 :data:`LEARNED_MAX_PIXELS`). A speck that touches a dark shadow or line
-grows into it, and the component is too large to be a candidate; the
-segmenter's dust pixels inside such a component (:data:`LEARNED_DUST`)
-are judged again as specks of their own (:func:`_learned_specks`). Dark
+grows into it, and the component is too large to be a candidate or is
+judged with what it joined; the segmenter's dust pixels inside every
+component not kept (:data:`LEARNED_DUST`) are judged again as specks of
+their own (:func:`_learned_specks`). Dark
 specks on dark tones carry no colour evidence and are still missed more
 often than others.
 """
@@ -73,7 +74,7 @@ MIN_SPECK_CONTRAST = 0.15  # a speck's peak against its background and its ring
 MIN_SPECK_SALIENCE = 6.0  # a speck's peak over the mean residual around it
 MIN_FILL = 0.35  # share of its box a speck fills: a short line or a corner fills less
 LEARNED_RESCUE = 0.8  # mean dust probability of the segmenter over a speck the classifier drops that keeps it
-LEARNED_DUST = 0.5  # dust probability of an oversized component's pixels that may form a speck of their own
+LEARNED_DUST = 0.5  # dust probability of a dropped component's pixels that may form a speck of their own
 # Above this many pixels the segmenter is not asked (at 24 MP it would take 6 s of the 60 s a restore may).
 LEARNED_MAX_PIXELS = 8_000_000
 
@@ -144,20 +145,21 @@ def find_specks(
         if learned is None:
             learned = damage_probability(grey, chroma, r, differs, "dust")
         keep[eligible] |= component_mean(learned, flat, flat > 0, len(eligible))[eligible] > LEARNED_RESCUE
-        found = keep[labels] | _learned_specks((labels > 0) & ~eligible[labels], learned)
+        found = keep[labels] | _learned_specks((labels > 0) & ~keep[labels], learned)
     return found
 
 
-def _learned_specks(oversized: np.ndarray, learned: np.ndarray) -> np.ndarray:
-    """The specks the segmenter finds inside components too large to be candidates (bool H x W).
+def _learned_specks(dropped: np.ndarray, learned: np.ndarray) -> np.ndarray:
+    """The specks the segmenter finds inside the components not kept, ``dropped`` (bool H x W).
 
-    A speck grown into the dark shadow or line it touches is one such
-    component. Its pixels rated dust above :data:`LEARNED_DUST` form pieces;
-    those of a speck's size that the segmenter rates dust on average
-    (:data:`LEARNED_RESCUE`) are kept.
+    A speck grown into the dark shadow or line it touches is too large to
+    be a candidate, or is judged (and rated by the segmenter) together with
+    what it joined. The pixels of such components rated dust above
+    :data:`LEARNED_DUST` form pieces; those of a speck's size that the
+    segmenter rates dust on average (:data:`LEARNED_RESCUE`) are kept.
     """
     count, labels, stats, _ = cv2.connectedComponentsWithStats(
-        (oversized & (learned > LEARNED_DUST)).astype(np.uint8), connectivity=8
+        (dropped & (learned > LEARNED_DUST)).astype(np.uint8), connectivity=8
     )
     flat = labels.ravel()
     keep = (np.maximum(stats[:, 2], stats[:, 3]) <= MAX_SPECK_SIDE) & (stats[:, 4] >= 2)
