@@ -501,7 +501,7 @@ def _line_features(
     seeded = ev.response > ev.strong
     eligible[np.unique(labels[seeded])] = True
     eligible[0] = False
-    seeded_ones = eligible.copy()
+    has_seed = eligible.copy()
     length = np.hypot(stats[:, 2], stats[:, 3]).astype(np.float64)
     eligible &= length >= MIN_SCRATCH_LENGTH
     # Width and strength from the pixels that differ, not from the response, which spreads beyond the line.
@@ -511,7 +511,7 @@ def _line_features(
     width = core_area / np.maximum(length, 1)
     eligible &= (width <= MAX_SCRATCH_WIDTH) & (core_area > 0)
     if not eligible.any():
-        return seeded_ones, eligible, length, features
+        return has_seed, eligible, length, features
     strength = component_mean(ev.response, flat, core, count)
     peak = np.zeros(count)
     inside = np.flatnonzero(flat)
@@ -577,7 +577,7 @@ def _line_features(
     eligible &= plain | (confirmed & (beyond >= 0.5))
     features[eligible] = np.stack(columns, axis=1)[eligible]
     features[:, -1] = _rules_verdict(features) & eligible
-    return seeded_ones, eligible, length, features
+    return has_seed, eligible, length, features
 
 
 LINE_MODEL_PATH = Path(__file__).parent / "models" / "damage" / "line_classifier.npz"
@@ -632,7 +632,7 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
             # side of a rocket). Short dark ones are not taken so: a cat's eyelid is one, to the net.
             symmetric = _asymmetry(ev, flat, flat > 0, count) <= RELAXED_ASYMMETRY
             keep |= seeded & (belief > LEARNED_ALONE) & symmetric
-        if ev.bright:
+            # Bright damage shows the print's one paper (PAPER_DEPARTURE).
             own = chosen[:, LINE_FEATURES.index("own_chroma")]
             if paper is None and (score > PAPER_SURE).any():
                 paper = float(np.median(own[score > PAPER_SURE]))
