@@ -137,15 +137,15 @@ def find_specks(
         keep[eligible] = chosen[:, -1] > 0
     else:
         keep[eligible] = speck_model().accepts(chosen, chosen[:, -1].astype(int))
-    found = keep[labels]
     if chroma is not None and grey.size <= LEARNED_MAX_PIXELS:
         # A speck the classifier drops is kept when the segmenter is sure of dust over it.
         flat = labels.ravel()
         if learned is None:
             learned = damage_probability(grey, chroma, r, differs, "dust")
         keep[eligible] |= component_mean(learned, flat, flat > 0, len(eligible))[eligible] > LEARNED_RESCUE
-        found = keep[labels] | _learned_specks((labels > 0) & ~keep[labels], learned)
-    return found
+        found = keep[labels]
+        return found | _learned_specks((labels > 0) & ~found, learned)
+    return keep[labels]
 
 
 def _learned_specks(dropped: np.ndarray, learned: np.ndarray) -> np.ndarray:
