@@ -469,28 +469,17 @@ def _rules_verdict(f: np.ndarray) -> np.ndarray:
     return keep & ((column["tone_rank"] >= MIN_TONE_RANK) | stark)
 
 
-def _asymmetry(ev: _LineEvidence, flat: np.ndarray, core: np.ndarray, count: int) -> np.ndarray:
-    """Per component: the mean gap between its sides' differences over its ``core`` pixels, relative.
-
-    Weighted by the response, so the middle of a wide line counts most: off
-    its centre line one of the sides falls on the line itself, which says
-    nothing about what lies either side of it. Near 0 for a line laid over
-    the picture, large for one along an edge.
-    """
-    return component_mean(ev.gap * ev.response, flat, core, count) / np.maximum(
-        component_mean(ev.response * ev.response, flat, core, count), 1e-9
-    )
-
-
 def _line_features(
     ev: _LineEvidence, count: int, labels: np.ndarray, stats: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per component: whether it holds a strong seed, is a candidate, its length, its :data:`LINE_FEATURES`.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per component: whether it holds a strong seed, is a candidate, its length, asymmetry and features.
 
     A line holds a strong seed and is at least :data:`MIN_SCRATCH_LENGTH`
     long; a candidate is a line at most :data:`MAX_SCRATCH_WIDTH` px wide
-    that passes the shape tests (see the module notes); the features
-    (rows of 0 for the others) describe its shape, its contrast, how
+    that passes the shape tests (see the module notes); the asymmetry is
+    the mean gap between its sides' differences relative to its response
+    (near 0 for a line laid over the picture, large for one along an edge);
+    the :data:`LINE_FEATURES` (rows of 0 for the others) describe its shape, its contrast, how
     symmetric it is (a scratch laid over the picture differs from both of
     its sides by about the same, a line along an edge does not), how it
     stands out over the texture around it, its tone and its colour against
@@ -510,15 +499,19 @@ def _line_features(
     core_area = np.bincount(flat, weights=core, minlength=count)
     width = core_area / np.maximum(length, 1)
     eligible &= (width <= MAX_SCRATCH_WIDTH) & (core_area > 0)
+    # Weighted by the response, so the middle of a wide line counts most: off its centre line one of the
+    # sides falls on the line itself, which says nothing about what lies either side of it.
+    asymmetry = component_mean(ev.gap * ev.response, flat, core, count) / np.maximum(
+        component_mean(ev.response * ev.response, flat, core, count), 1e-9
+    )
     if not eligible.any():
-        return has_seed, eligible, length, features
+        return has_seed, eligible, length, asymmetry, features
     strength = component_mean(ev.response, flat, core, count)
     peak = np.zeros(count)
     inside = np.flatnonzero(flat)
     np.maximum.at(peak, flat[inside], ev.response.ravel()[inside])
     seeded_share = np.bincount(flat, weights=seeded.ravel(), minlength=count) / np.maximum(stats[:, 4], 1)
     elongation, aligned = _line_shape(labels, count, eligible, ev.orientation)
-    asymmetry = _asymmetry(ev, flat, core, count)
     # A contrasty, elongated line mostly running along its axis, laid over the picture (symmetric), or not
     # a scratch at all: these tests hold on any photo, while what the surroundings, tone and colour say is
     # weighed by the classifier.
@@ -577,7 +570,7 @@ def _line_features(
     eligible &= plain | (confirmed & (beyond >= 0.5))
     features[eligible] = np.stack(columns, axis=1)[eligible]
     features[:, -1] = _rules_verdict(features) & eligible
-    return has_seed, eligible, length, features
+    return has_seed, eligible, length, asymmetry, features
 
 
 LINE_MODEL_PATH = Path(__file__).parent / "models" / "damage" / "line_classifier.npz"
@@ -606,7 +599,7 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
     def judge(count: int, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Which components to keep, their lengths, and the segmenter's mean belief in them (or 0)."""
         nonlocal paper
-        seeded, eligible, length, features = _line_features(ev, count, labels, stats)
+        has_seed, eligible, length, asymmetry, features = _line_features(ev, count, labels, stats)
         belief = np.zeros(count)
         if collect is not None:
             collect.append((labels, eligible, features))
@@ -625,13 +618,12 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
         flat = labels.ravel()
         belief = component_mean(ev.learned, flat, flat > 0, count)
         keep[eligible] &= (chosen[:, -1] > 0) | (belief[eligible] >= LEARNED_DOUBT)
-        keep |= seeded & (length >= MIN_SCRATCH_LENGTH) & (belief > LEARNED_RESCUE)
+        keep |= has_seed & (length >= MIN_SCRATCH_LENGTH) & (belief > LEARNED_RESCUE)
         if ev.bright:
             # A short bright piece it is surer of still is flaked emulsion wherever it lies (a scratch's
             # piece along the picture's border, between crossings), unless it runs along an edge (the lit
             # side of a rocket). Short dark ones are not taken so: a cat's eyelid is one, to the net.
-            symmetric = _asymmetry(ev, flat, flat > 0, count) <= RELAXED_ASYMMETRY
-            keep |= seeded & (belief > LEARNED_ALONE) & symmetric
+            keep |= has_seed & (belief > LEARNED_ALONE) & (asymmetry <= RELAXED_ASYMMETRY)
             # Bright damage shows the print's one paper (PAPER_DEPARTURE).
             own = chosen[:, LINE_FEATURES.index("own_chroma")]
             if paper is None and (score > PAPER_SURE).any():

@@ -161,10 +161,14 @@ def _learned_specks(dropped: np.ndarray, learned: np.ndarray) -> np.ndarray:
         (dropped & (learned > LEARNED_DUST)).astype(np.uint8), connectivity=8
     )
     flat = labels.ravel()
-    keep = (np.maximum(stats[:, 2], stats[:, 3]) <= MAX_SPECK_SIDE) & (stats[:, 4] >= 2)
-    keep &= component_mean(learned, flat, flat > 0, count) > LEARNED_RESCUE
+    keep = _speck_sized(stats) & (component_mean(learned, flat, flat > 0, count) > LEARNED_RESCUE)
     keep[0] = False
     return keep[labels]
+
+
+def _speck_sized(stats: np.ndarray) -> np.ndarray:
+    """Per component (OpenCV stats rows): 2 px or more, at most :data:`MAX_SPECK_SIDE` across."""
+    return (np.maximum(stats[:, 2], stats[:, 3]) <= MAX_SPECK_SIDE) & (stats[:, 4] >= 2)
 
 
 def _speck_features(
@@ -178,7 +182,7 @@ def _speck_features(
     free = cv2.dilate(spoken.astype(np.uint8), np.ones((3, 3), np.uint8)) == 0
     count, labels, stats, bright = _speck_components(r, smooth, seed_level, differs, free)
     width, height, area = (stats[:, i].astype(np.float64) for i in (2, 3, 4))
-    eligible = (np.maximum(width, height) <= MAX_SPECK_SIDE) & (area >= 2)
+    eligible = _speck_sized(stats)
     eligible[0] = False
     features = np.zeros((count, len(SPECK_FEATURES)))
     if not eligible.any():
