@@ -59,7 +59,13 @@ Scratches
     border; a cat's eyelid is a dark line the net is sure of);
     and a candidate the hand-set tests reject is kept on the classifier's
     word only if the segmenter does not doubt it (:data:`LEARNED_DOUBT`).
-    A line kept whole is judged in pieces too, one orientation band at a
+    Of a line neither kept nor clearly rejected by the classifier that the
+    segmenter half believes (:data:`LEARNED_ODDS`), the pixels it rates a
+    scratch form pieces, and a long, thin, seeded piece it is sure of is
+    kept: the scratch itself, without the highlight or fur it joined or
+    the halo around it that held its mean belief down; a wide piece is
+    structure it mistakes for damage (a tripod's handle,
+    :data:`LEARNED_WIDTH`). A line kept whole is judged in pieces too, one orientation band at a
     time, and a piece that would not be kept alone and that the segmenter
     denies is taken out (:data:`LEARNED_DENIAL`): where a scratch crosses
     a tripod leg the two can join into one component that passes.
@@ -188,6 +194,12 @@ LEARNED_SIGHT = 0.3
 # A piece (one orientation band) of a line kept whole goes again when it would not be kept on its own and
 # the segmenter's mean belief in it is below LEARNED_DENIAL: structure the line joined where they cross.
 LEARNED_DENIAL = 0.2
+# A line the classifier doubts (log-odds above LEARNED_ODDS, short of its cut) that the segmenter rates
+# LEARNED_DOUBT a scratch may be a scratch joined to what it crosses (a cup's highlight) or ringed by
+# pixels of its halo: the pixels of it the segmenter rates LEARNED_DOUBT form pieces, and a long, seeded
+# piece at most LEARNED_WIDTH px wide (pixels per px of length) it rates above LEARNED_RESCUE is kept.
+# Wider pieces are structure it mistakes for damage: a tripod's handle.
+LEARNED_ODDS, LEARNED_WIDTH = -1.0, 3.0
 
 
 def _line_kernels(length: int, count: int) -> list[np.ndarray]:
@@ -596,20 +608,25 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
     paper: float | None = None  # the chroma of the paper, from the surest bright lines judged first
     kept = np.zeros(candidates.shape, bool)  # the lines kept whole, when their pieces are judged
 
-    def judge(count: int, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Which components to keep, their lengths, and the segmenter's mean belief in them (or 0)."""
+    def judge(count: int, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Which components to keep, their lengths, the segmenter's mean belief in them (or 0), the doubtful.
+
+        Doubtful: lines not kept that the classifier and the segmenter both
+        half believe (:data:`LEARNED_ODDS`).
+        """
         nonlocal paper
         has_seed, eligible, length, asymmetry, features = _line_features(ev, count, labels, stats)
         belief = np.zeros(count)
+        doubtful = np.zeros(count, bool)
         if collect is not None:
             collect.append((labels, eligible, features))
-            return np.zeros(count, bool), length, belief
+            return np.zeros(count, bool), length, belief, doubtful
         keep = eligible.copy()
         chosen = features[eligible]
         if ev.chroma is None:
             # The classifier learned from toned prints: a grey scan keeps the hand-set tests.
             keep[eligible] = chosen[:, -1] > 0
-            return keep, length, belief
+            return keep, length, belief, doubtful
         # The rules' verdict picks the cut: the classifier may need more evidence to overrule them.
         model = line_model()
         score = model.score(chosen)
@@ -618,6 +635,7 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
         flat = labels.ravel()
         belief = component_mean(ev.learned, flat, flat > 0, count)
         keep[eligible] &= (chosen[:, -1] > 0) | (belief[eligible] >= LEARNED_DOUBT)
+        doubtful[eligible] = (score > LEARNED_ODDS) & (belief[eligible] >= LEARNED_DOUBT)
         keep |= has_seed & (length >= MIN_SCRATCH_LENGTH) & (belief > LEARNED_RESCUE)
         if ev.bright:
             # A short bright piece it is surer of still is flaked emulsion wherever it lies (a scratch's
@@ -630,10 +648,11 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
                 paper = float(np.median(own[score > PAPER_SURE]))
             if paper is not None:
                 keep[eligible] &= (own <= paper + PAPER_DEPARTURE) | (score >= PAPER_OVERRULE)
-        return keep | (belief > LEARNED_ALONE) & _beside(keep[labels] | kept, labels, count), length, belief
+        keep |= (belief > LEARNED_ALONE) & _beside(keep[labels] | kept, labels, count)
+        return keep, length, belief, doubtful & ~keep
 
     merged, (count, pieces, stats), parent = _label_by_orientation(candidates, ev.orientation)
-    keep, length, _ = judge(*merged)
+    keep, length, _, doubtful = judge(*merged)
     found = keep[merged[1]]
     kept |= found
     # A long joined component that fails may be two scratches crossing at a shallow angle, a scratch
@@ -647,10 +666,26 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
     # A line kept whole may have joined, where they cross, structure that is no scratch (a tripod leg):
     # its pieces that would not be kept on their own and that the segmenter rates no scratch go again.
     held = np.where(keep[parent][pieces], pieces, 0)
-    on_its_own, _, belief = judge(count, held, stats)
+    on_its_own, _, belief, _ = judge(count, held, stats)
     denied = ~on_its_own & (belief < LEARNED_DENIAL)
     denied[0] = False
-    return found & ~denied[held]
+    found &= ~denied[held]
+    return found | _learned_lines(ev, doubtful[merged[1]] & ~found)
+
+
+def _learned_lines(ev: _LineEvidence, doubtful: np.ndarray) -> np.ndarray:
+    """The long, thin, seeded pieces of ``doubtful`` lines the segmenter is sure of (:data:`LEARNED_ODDS`)."""
+    sure = doubtful & (ev.learned >= LEARNED_DOUBT)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(sure.astype(np.uint8), connectivity=8)
+    flat = labels.ravel()
+    belief = component_mean(ev.learned, flat, flat > 0, count)
+    seeded = np.zeros(count, bool)
+    seeded[labels[ev.response > ev.strong]] = True
+    length = np.hypot(stats[:, 2], stats[:, 3])
+    keep = seeded & (length >= MIN_SCRATCH_LENGTH) & (stats[:, 4] <= LEARNED_WIDTH * length)
+    keep &= belief > LEARNED_RESCUE
+    keep[0] = False
+    return keep[labels]
 
 
 def _beside(kept: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
