@@ -285,6 +285,29 @@ def test_a_tripod_handle_the_segmenter_takes_for_a_scratch_is_left(monkeypatch):
     assert (detect_scratches(aged.image) & clear)[box].sum() > 100
 
 
+def test_where_two_wide_scratches_cross_the_middle_is_filled_too(monkeypatch):
+    # On rocket's print (seed 304) two wide paper-white scratches cross over the sky. Their crossing is as
+    # bright as its sides, so its background is too and it does not differ: left, the fill copied it into
+    # the hole as a bright blob. Closing the mask over pixels like the scratch's fills it.
+    aged = age_photo(data.rocket(), seed=304)
+    plan = {"steps": [{"op": "remove_scratches"}, {"op": "remove_dust"}]}
+    box = np.s_[318:348, 205:235]
+    assert peak_signal_noise_ratio(aged.faded[box], retouch.apply(aged.image, plan).array[box]) > 25.0
+    monkeypatch.setattr(scratches, "CLOSING", 1)
+    assert peak_signal_noise_ratio(aged.faded[box], retouch.apply(aged.image, plan).array[box]) < 22.0
+
+
+def test_the_fur_between_two_scratches_that_meet_is_left(monkeypatch):
+    # On chelsea's print (seed 703) two wide scratches meet at a shallow angle: closing the mask would take
+    # the wedge of fur between them, which is darker than the scratches.
+    aged = age_photo(data.chelsea(), seed=703)
+    clear = cv2.dilate((aged.scratches | aged.dust).astype(np.uint8), np.ones((3, 3), np.uint8)) == 0
+    box = np.s_[38:86, 229:256]
+    assert (detect_scratches(aged.image) & clear)[box].sum() == 0
+    monkeypatch.setattr(scratches, "CLOSING_LIKENESS", np.inf)
+    assert (detect_scratches(aged.image) & clear)[box].sum() > 50
+
+
 def test_a_cats_lower_eyelid_is_not_a_scratch():
     # The segmenter is sure the dark rim under chelsea's eye is a dark scratch; alone (not beside a line
     # kept), no candidate line and dark, it is left.

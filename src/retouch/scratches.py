@@ -90,7 +90,12 @@ Scratches
     so only along the stretches of lines the segmenter sees
     (:data:`LEARNED_SIGHT`): it is blind to some that the tests find (long
     straight scratches over a mid-grey sky), and a rim left along such a
-    wide one is copied into the fill as a bright or dark streak.
+    wide one is copied into the fill as a bright or dark streak. Last, the
+    mask is closed (:func:`_closed`): a gap between found pixels narrower
+    than :data:`CLOSING` px whose grey is like theirs is scratch too (the
+    middle of two wide scratches crossing does not differ from its own
+    bright background), a darker wedge of fur between two scratches that
+    meet is not (:data:`CLOSING_LIKENESS`).
 Dust
     Specks are :mod:`retouch.specks`' part; :func:`detect_damage` runs both
     detectors on one shared analysis.
@@ -200,6 +205,12 @@ LEARNED_DENIAL = 0.2
 # piece at most LEARNED_WIDTH px wide (pixels per px of length) it rates above LEARNED_RESCUE is kept.
 # Wider pieces are structure it mistakes for damage: a tripod's handle.
 LEARNED_ODDS, LEARNED_WIDTH = -1.0, 3.0
+# A gap narrower than CLOSING px between found scratch pixels is scratch too where its grey is within
+# CLOSING_LIKENESS times the grain's difference (``differs``) of theirs: where two wide scratches cross or
+# one runs along another, the middle is as bright as the sides, so its background is too and it does not
+# differ; a fill that leaves it copies a blob of damage into the hole. The likeness keeps out the wedge
+# of fur between two scratches that meet at a shallow angle.
+CLOSING, CLOSING_LIKENESS = 11, 3.0
 
 
 def _line_kernels(length: int, count: int) -> list[np.ndarray]:
@@ -874,17 +885,35 @@ def _scratches_of(
     brought back to full size, widened by a pixel, and kept where the
     full-resolution residual says the pixels differ. A 1 px scratch keeps
     half its contrast at half size, so the faintest thin ones are lost.
+    The mask is closed at full size (:func:`_closed`).
     """
     if r is None or differs is None:
         r, differs = background_residual(grey)
     if grey.size <= FULL_RESOLUTION_PIXELS:
-        return _scratch_mask(grey, r, differs, chroma, learned=learned)
-    small = shrink(grey, 2.0)
-    small_chroma = None if chroma is None else shrink(chroma, 2.0)
-    coarse = _scratch_mask(small, *background_residual(small), small_chroma).astype(np.uint8)
-    size = (grey.shape[1], grey.shape[0])
-    near = cv2.dilate(cv2.resize(coarse, size, interpolation=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8))
-    return (near > 0) & (np.abs(r) > differs)
+        found = _scratch_mask(grey, r, differs, chroma, learned=learned)
+    else:
+        small = shrink(grey, 2.0)
+        small_chroma = None if chroma is None else shrink(chroma, 2.0)
+        coarse = _scratch_mask(small, *background_residual(small), small_chroma).astype(np.uint8)
+        large = cv2.resize(coarse, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_NEAREST)
+        near = cv2.dilate(large, np.ones((3, 3), np.uint8))
+        found = (near > 0) & (np.abs(r) > differs)
+    return _closed(found, grey, differs)
+
+
+def _closed(found: np.ndarray, grey: np.ndarray, differs: float) -> np.ndarray:
+    """``found`` with its gaps narrower than :data:`CLOSING` px filled where they look like it.
+
+    A gap pixel joins when its grey lies within :data:`CLOSING_LIKENESS`
+    times ``differs`` of the mean grey of the found pixels around it (in a
+    square of :data:`CLOSING` px).
+    """
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (CLOSING, CLOSING))
+    gaps = (cv2.morphologyEx(found.astype(np.uint8), cv2.MORPH_CLOSE, disc) > 0) & ~found
+    on = found.astype(np.float32)
+    window = (CLOSING, CLOSING)
+    like = cv2.blur(grey * on, window) / np.maximum(cv2.blur(on, window), 1e-6)
+    return found | gaps & (np.abs(grey - like) <= CLOSING_LIKENESS * differs)
 
 
 def detect_scratches(image: Any) -> np.ndarray:
