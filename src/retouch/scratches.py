@@ -65,8 +65,8 @@ Scratches
     kept: the scratch itself, without the highlight or fur it joined or
     the halo around it that held its mean belief down; a wide piece is
     structure it mistakes for damage (a tripod's handle,
-    :data:`LEARNED_WIDTH`). A line kept whole is judged in pieces too, one orientation band at a
-    time, and a piece that would not be kept alone and that the segmenter
+    :data:`LEARNED_WIDTH`). A line kept whole is judged in pieces too, one
+    orientation band at a time, and a piece that would not be kept alone and that the segmenter
     denies is taken out (:data:`LEARNED_DENIAL`): where a scratch crosses
     a tripod leg the two can join into one component that passes.
     It weighs the tone rank most. Its training scenes carry thin lines of
@@ -509,11 +509,9 @@ def _line_features(
     its surroundings'.
     """
     features = np.zeros((count, len(LINE_FEATURES)))
-    eligible = np.zeros(count, bool)
     seeded = ev.response > ev.strong
-    eligible[np.unique(labels[seeded])] = True
-    eligible[0] = False
-    has_seed = eligible.copy()
+    has_seed = _holds_seed(ev, labels, count)
+    eligible = has_seed.copy()
     length = np.hypot(stats[:, 2], stats[:, 3]).astype(np.float64)
     eligible &= length >= MIN_SCRATCH_LENGTH
     # Width and strength from the pixels that differ, not from the response, which spreads beyond the line.
@@ -684,18 +682,24 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
     return found | _learned_lines(ev, doubtful[merged[1]] & ~found)
 
 
+def _holds_seed(ev: _LineEvidence, labels: np.ndarray, count: int) -> np.ndarray:
+    """Per component of ``labels`` (0 is none): whether it holds a pixel of strong line response (a seed)."""
+    holds = np.zeros(count, bool)
+    holds[labels[ev.response > ev.strong]] = True
+    holds[0] = False
+    return holds
+
+
 def _learned_lines(ev: _LineEvidence, doubtful: np.ndarray) -> np.ndarray:
     """The long, thin, seeded pieces of ``doubtful`` lines the segmenter is sure of (:data:`LEARNED_ODDS`)."""
     sure = doubtful & (ev.learned >= LEARNED_DOUBT)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(sure.astype(np.uint8), connectivity=8)
     flat = labels.ravel()
     belief = component_mean(ev.learned, flat, flat > 0, count)
-    seeded = np.zeros(count, bool)
-    seeded[labels[ev.response > ev.strong]] = True
     length = np.hypot(stats[:, 2], stats[:, 3])
-    keep = seeded & (length >= MIN_SCRATCH_LENGTH) & (stats[:, 4] <= LEARNED_WIDTH * length)
+    keep = _holds_seed(ev, labels, count) & (length >= MIN_SCRATCH_LENGTH)
+    keep &= stats[:, 4] <= LEARNED_WIDTH * length
     keep &= belief > LEARNED_RESCUE
-    keep[0] = False
     return keep[labels]
 
 
@@ -785,10 +789,14 @@ def _seen(lines: np.ndarray, learned: np.ndarray | None) -> np.ndarray:
     """
     if learned is None:
         return np.zeros(lines.shape, bool)
-    on = lines.astype(np.float32)
-    window = (SEGMENT_LENGTH, SEGMENT_LENGTH)
-    nearby = cv2.blur(learned * on, window) / np.maximum(cv2.blur(on, window), 1e-6)
-    return lines & (nearby >= LEARNED_SIGHT)
+    return lines & (_mean_nearby(learned, lines, SEGMENT_LENGTH) >= LEARNED_SIGHT)
+
+
+def _mean_nearby(values: np.ndarray, where: np.ndarray, size: int) -> np.ndarray:
+    """Per pixel, the mean of ``values`` over the ``where`` pixels in the ``size`` px square around it."""
+    on = where.astype(np.float32)
+    window = (size, size)
+    return cv2.blur(values * on, window) / np.maximum(cv2.blur(on, window), 1e-6)
 
 
 def _scratch_mask(
@@ -910,9 +918,7 @@ def _closed(found: np.ndarray, grey: np.ndarray, differs: float) -> np.ndarray:
     """
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (CLOSING, CLOSING))
     gaps = (cv2.morphologyEx(found.astype(np.uint8), cv2.MORPH_CLOSE, disc) > 0) & ~found
-    on = found.astype(np.float32)
-    window = (CLOSING, CLOSING)
-    like = cv2.blur(grey * on, window) / np.maximum(cv2.blur(on, window), 1e-6)
+    like = _mean_nearby(grey, found, CLOSING)
     return found | gaps & (np.abs(grey - like) <= CLOSING_LIKENESS * differs)
 
 
