@@ -130,3 +130,12 @@ def component_mean(values: np.ndarray, flat: np.ndarray, core: np.ndarray, count
     """Per component: the mean of ``values`` over its ``core`` pixels (``flat``: the raveled label map)."""
     area = np.bincount(flat[core], minlength=count)
     return np.bincount(flat[core], weights=values.ravel()[core], minlength=count) / np.maximum(area, 1)
+
+
+def pieces_and_means(
+    pieces: np.ndarray, values: np.ndarray
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """The 8-connected pieces of a bool mask: their count, label map, OpenCV stats and mean of ``values``."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(pieces.astype(np.uint8), connectivity=8)
+    flat = labels.ravel()
+    return count, labels, stats, component_mean(values, flat, flat > 0, count)

@@ -139,6 +139,7 @@ from retouch.damage_evidence import (
     component_mean,
     damage_planes,
     noise_floor,
+    pieces_and_means,
     tonal_range,
     tone_rank,
 )
@@ -692,10 +693,7 @@ def _holds_seed(ev: _LineEvidence, labels: np.ndarray, count: int) -> np.ndarray
 
 def _learned_lines(ev: _LineEvidence, doubtful: np.ndarray) -> np.ndarray:
     """The long, thin, seeded pieces of ``doubtful`` lines the segmenter is sure of (:data:`LEARNED_ODDS`)."""
-    sure = doubtful & (ev.learned >= LEARNED_DOUBT)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(sure.astype(np.uint8), connectivity=8)
-    flat = labels.ravel()
-    belief = component_mean(ev.learned, flat, flat > 0, count)
+    count, labels, stats, belief = pieces_and_means(doubtful & (ev.learned >= LEARNED_DOUBT), ev.learned)
     length = np.hypot(stats[:, 2], stats[:, 3])
     keep = _holds_seed(ev, labels, count) & (length >= MIN_SCRATCH_LENGTH)
     keep &= stats[:, 4] <= LEARNED_WIDTH * length

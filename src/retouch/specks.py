@@ -61,6 +61,7 @@ from retouch.damage_evidence import (
     damage_planes,
     grey_levels,
     noise_floor,
+    pieces_and_means,
     rank_table,
     tonal_range,
 )
@@ -157,11 +158,8 @@ def _learned_specks(dropped: np.ndarray, learned: np.ndarray) -> np.ndarray:
     :data:`LEARNED_DUST` form pieces; those of a speck's size that the
     segmenter rates dust on average (:data:`LEARNED_RESCUE`) are kept.
     """
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(
-        (dropped & (learned > LEARNED_DUST)).astype(np.uint8), connectivity=8
-    )
-    flat = labels.ravel()
-    keep = _speck_sized(stats) & (component_mean(learned, flat, flat > 0, count) > LEARNED_RESCUE)
+    _, labels, stats, belief = pieces_and_means(dropped & (learned > LEARNED_DUST), learned)
+    keep = _speck_sized(stats) & (belief > LEARNED_RESCUE)
     keep[0] = False
     return keep[labels]
 
