@@ -285,6 +285,18 @@ def test_a_tripod_handle_the_segmenter_takes_for_a_scratch_is_left(monkeypatch):
     assert (detect_scratches(aged.image) & clear)[box].sum() > 100
 
 
+def test_a_tower_leg_more_coloured_than_the_sky_is_not_a_dark_scratch(monkeypatch):
+    # On rocket's print (seed 724) a leg of the launch tower is a long, thin, symmetric dark line against
+    # the sky that passes the hand-set tests and the classifier; but it is rust-brown over grey, more
+    # coloured than what lies around it, and dark damage only dulls the colour it covers.
+    aged = age_photo(data.rocket(), seed=724)
+    clear = cv2.dilate((aged.scratches | aged.dust).astype(np.uint8), np.ones((5, 5), np.uint8)) == 0
+    box = np.s_[177:355, 0:34]
+    assert (detect_scratches(aged.image) & clear)[box].sum() == 0
+    monkeypatch.setattr(scratches, "DARK_CHROMA_GAIN", np.inf)
+    assert (detect_scratches(aged.image) & clear)[box].sum() > 300
+
+
 def test_where_two_wide_scratches_cross_the_middle_is_filled_too(monkeypatch):
     # On rocket's print (seed 304) two wide paper-white scratches cross over the sky. Their crossing is as
     # bright as its sides, so its background is too and it does not differ: left, the fill copied it into

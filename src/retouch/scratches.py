@@ -178,6 +178,10 @@ RELAXED_ELONGATION = 3.5  # likewise, the least elongation (a short piece left b
 # the surest bright scratches (log-odds above PAPER_SURE) by PAPER_DEPARTURE (chroma over the print's)
 # is the print's own toned structure, unless the classifier's log-odds reach PAPER_OVERRULE.
 PAPER_SURE, PAPER_DEPARTURE, PAPER_OVERRULE = 3.0, 0.15, 2.0
+# Dark damage is dirt or silver: laid over a print it can only dull its colour. A dark line more coloured
+# than its surroundings by DARK_CHROMA_GAIN (chroma over the print's) is the picture's own: a rusty tower
+# leg against a grey sky.
+DARK_CHROMA_GAIN = 0.15
 WIDEN_SHARE = 0.75  # a pixel beside a found scratch joins it if it differs at least this share as much
 WIDEN_STEPS = 2  # px a found scratch is widened by, at most, on each side
 # The segmenter (retouch.damage_segmenter) takes a long line with a strong seed that the classifier or
@@ -658,6 +662,10 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
                 paper = float(np.median(own[score > PAPER_SURE]))
             if paper is not None:
                 keep[eligible] &= (own <= paper + PAPER_DEPARTURE) | (score >= PAPER_OVERRULE)
+        else:
+            # Dark damage dulls the colour it covers (DARK_CHROMA_GAIN).
+            own, around = (chosen[:, LINE_FEATURES.index(name)] for name in ("own_chroma", "around_chroma"))
+            keep[eligible] &= own - around <= DARK_CHROMA_GAIN
         keep |= (belief > LEARNED_ALONE) & _beside(keep[labels] | kept, labels, count)
         return keep, length, belief, doubtful & ~keep
 
