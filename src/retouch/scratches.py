@@ -178,6 +178,10 @@ RELAXED_ELONGATION = 3.5  # likewise, the least elongation (a short piece left b
 # the surest bright scratches (log-odds above PAPER_SURE) by PAPER_DEPARTURE (chroma over the print's)
 # is the print's own toned structure, unless the classifier's log-odds reach PAPER_OVERRULE.
 PAPER_SURE, PAPER_DEPARTURE, PAPER_OVERRULE = 3.0, 0.15, 2.0
+# A line the hand-set tests accept that lies PAST_RANGE_SURE steps of ``differs`` past the picture's own
+# tonal range is damage whatever the classifier says: nothing in the picture is that dark (or bright). (Over
+# a rocket's grey sky the segmenter does not see a wide black scratch, and the classifier just doubts it.)
+PAST_RANGE_SURE = 3.0
 # Dark damage is dirt or silver: laid over a print it can only dull its colour. A dark line more coloured
 # than its surroundings by DARK_CHROMA_GAIN (chroma over the print's) is the picture's own: a rusty tower
 # leg against a grey sky.
@@ -645,6 +649,8 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
         model = line_model()
         score = model.score(chosen)
         keep[eligible] = score > model.cut[chosen[:, -1].astype(int)]
+        past = chosen[:, LINE_FEATURES.index("past_range")]
+        keep[eligible] |= (chosen[:, -1] > 0) & (past >= PAST_RANGE_SURE)
         # The segmenter's mean scratch probability over each component (it runs on colour scans).
         flat = labels.ravel()
         belief = component_mean(ev.learned, flat, flat > 0, count)
