@@ -178,10 +178,11 @@ RELAXED_ELONGATION = 3.5  # likewise, the least elongation (a short piece left b
 # the surest bright scratches (log-odds above PAPER_SURE) by PAPER_DEPARTURE (chroma over the print's)
 # is the print's own toned structure, unless the classifier's log-odds reach PAPER_OVERRULE.
 PAPER_SURE, PAPER_DEPARTURE, PAPER_OVERRULE = 3.0, 0.15, 2.0
-# A line the hand-set tests accept that lies PAST_RANGE_SURE steps of ``differs`` past the picture's own
-# tonal range is damage whatever the classifier says: nothing in the picture is that dark (or bright). (Over
-# a rocket's grey sky the segmenter does not see a wide black scratch, and the classifier just doubts it.)
-PAST_RANGE_SURE = 3.0
+# Dark dirt and silver have no colour of their own. A dark line the hand-set tests accept that is that
+# neutral (chroma over the print's at most NEUTRAL_DARK) and darker than the picture's own tonal range is
+# damage whatever the classifier says. (Over a rocket's grey sky the segmenter does not see a wide black
+# scratch, and the classifier just doubts it.)
+NEUTRAL_DARK = 0.15
 # Dark damage is dirt or silver: laid over a print it can only dull its colour. A dark line more coloured
 # than its surroundings by DARK_CHROMA_GAIN (chroma over the print's) is the picture's own: a rusty tower
 # leg against a grey sky.
@@ -649,8 +650,11 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
         model = line_model()
         score = model.score(chosen)
         keep[eligible] = score > model.cut[chosen[:, -1].astype(int)]
-        past = chosen[:, LINE_FEATURES.index("past_range")]
-        keep[eligible] |= (chosen[:, -1] > 0) & (past >= PAST_RANGE_SURE)
+        own = chosen[:, LINE_FEATURES.index("own_chroma")]
+        if not ev.bright:
+            # Neutral and darker than the picture (NEUTRAL_DARK).
+            past = chosen[:, LINE_FEATURES.index("past_range")]
+            keep[eligible] |= (chosen[:, -1] > 0) & (own <= NEUTRAL_DARK) & (past >= 0)
         # The segmenter's mean scratch probability over each component (it runs on colour scans).
         flat = labels.ravel()
         belief = component_mean(ev.learned, flat, flat > 0, count)
@@ -663,15 +667,13 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
             # side of a rocket). Short dark ones are not taken so: a cat's eyelid is one, to the net.
             keep |= has_seed & (belief > LEARNED_ALONE) & (asymmetry <= RELAXED_ASYMMETRY)
             # Bright damage shows the print's one paper (PAPER_DEPARTURE).
-            own = chosen[:, LINE_FEATURES.index("own_chroma")]
             if paper is None and (score > PAPER_SURE).any():
                 paper = float(np.median(own[score > PAPER_SURE]))
             if paper is not None:
                 keep[eligible] &= (own <= paper + PAPER_DEPARTURE) | (score >= PAPER_OVERRULE)
         else:
             # Dark damage dulls the colour it covers (DARK_CHROMA_GAIN).
-            own, around = (chosen[:, LINE_FEATURES.index(name)] for name in ("own_chroma", "around_chroma"))
-            keep[eligible] &= own - around <= DARK_CHROMA_GAIN
+            keep[eligible] &= own - chosen[:, LINE_FEATURES.index("around_chroma")] <= DARK_CHROMA_GAIN
         keep |= (belief > LEARNED_ALONE) & _beside(keep[labels] | kept, labels, count)
         return keep, length, belief, doubtful & ~keep
 
