@@ -215,6 +215,9 @@ LEARNED_DENIAL = 0.2
 # piece at most LEARNED_WIDTH px wide (pixels per px of length) it rates above LEARNED_RESCUE is kept.
 # Wider pieces are structure it mistakes for damage: a tripod's handle.
 LEARNED_ODDS, LEARNED_WIDTH = -1.0, 3.0
+# A doubtful line at most LEARNED_WIDTH wide is kept whole when the segmenter's mean belief exceeds
+# LEARNED_DOUBTED: along a thin scratch its belief is patchy, so its sure pieces are too short alone.
+LEARNED_DOUBTED = 0.7
 # A gap narrower than CLOSING px between found scratch pixels is scratch too where its grey is within
 # CLOSING_LIKENESS times the grain's difference (``differs``) of theirs: where two wide scratches cross or
 # one runs along another, the middle is as bright as the sides, so its background is too and it does not
@@ -660,6 +663,8 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
         belief = component_mean(ev.learned, flat, flat > 0, count)
         keep[eligible] &= (chosen[:, -1] > 0) | (belief[eligible] >= LEARNED_DOUBT)
         doubtful[eligible] = (score > LEARNED_ODDS) & (belief[eligible] >= LEARNED_DOUBT)
+        thin = chosen[:, LINE_FEATURES.index("width")] <= LEARNED_WIDTH
+        keep[eligible] |= doubtful[eligible] & thin & (belief[eligible] > LEARNED_DOUBTED)
         keep |= has_seed & (length >= MIN_SCRATCH_LENGTH) & (belief > LEARNED_RESCUE)
         if ev.bright:
             # A short bright piece it is surer of still is flaked emulsion wherever it lies (a scratch's
