@@ -178,15 +178,13 @@ RELAXED_ELONGATION = 3.5  # likewise, the least elongation (a short piece left b
 # the surest bright scratches (log-odds above PAPER_SURE) by PAPER_DEPARTURE (chroma over the print's)
 # is the print's own toned structure, unless the classifier's log-odds reach PAPER_OVERRULE.
 PAPER_SURE, PAPER_DEPARTURE, PAPER_OVERRULE = 3.0, 0.15, 2.0
-# Dark dirt and silver have no colour of their own. A dark line the hand-set tests accept that is that
-# neutral (chroma over the print's at most NEUTRAL_DARK) and darker than the picture's own tonal range is
-# damage whatever the classifier says. (Over a rocket's grey sky the segmenter does not see a wide black
-# scratch, and the classifier just doubts it.)
-NEUTRAL_DARK = 0.15
-# Dark damage is dirt or silver: laid over a print it can only dull its colour. A dark line more coloured
-# than its surroundings by DARK_CHROMA_GAIN (chroma over the print's) is the picture's own: a rusty tower
-# leg against a grey sky.
-DARK_CHROMA_GAIN = 0.15
+# Dark damage is dirt or silver: it has no colour of its own, and laid over a print it can only dull the
+# colour there. A dark line the hand-set tests accept that is that neutral (chroma over the print's at most
+# NEUTRAL_DARK) and darker than the picture's own tonal range is damage whatever the classifier says (over
+# a rocket's grey sky the segmenter does not see a wide black scratch, and the classifier just doubts it).
+# A dark line more coloured than its surroundings by DARK_CHROMA_GAIN is the picture's own (a rusty tower
+# leg against a grey sky).
+NEUTRAL_DARK, DARK_CHROMA_GAIN = 0.15, 0.15
 WIDEN_SHARE = 0.75  # a pixel beside a found scratch joins it if it differs at least this share as much
 WIDEN_STEPS = 2  # px a found scratch is widened by, at most, on each side
 # The segmenter (retouch.damage_segmenter) takes a long line with a strong seed that the classifier or
@@ -654,10 +652,6 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
         score = model.score(chosen)
         keep[eligible] = score > model.cut[chosen[:, -1].astype(int)]
         own = chosen[:, LINE_FEATURES.index("own_chroma")]
-        if not ev.bright:
-            # Neutral and darker than the picture (NEUTRAL_DARK).
-            past = chosen[:, LINE_FEATURES.index("past_range")]
-            keep[eligible] |= (chosen[:, -1] > 0) & (own <= NEUTRAL_DARK) & (past >= 0)
         # The segmenter's mean scratch probability over each component (it runs on colour scans).
         flat = labels.ravel()
         belief = component_mean(ev.learned, flat, flat > 0, count)
@@ -677,8 +671,10 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
             if paper is not None:
                 keep[eligible] &= (own <= paper + PAPER_DEPARTURE) | (score >= PAPER_OVERRULE)
         else:
-            # Dark damage dulls the colour it covers (DARK_CHROMA_GAIN).
-            keep[eligible] &= own - chosen[:, LINE_FEATURES.index("around_chroma")] <= DARK_CHROMA_GAIN
+            # Dark damage is neutral and dulls the colour it covers (NEUTRAL_DARK, DARK_CHROMA_GAIN).
+            past, around = (chosen[:, LINE_FEATURES.index(name)] for name in ("past_range", "around_chroma"))
+            keep[eligible] |= (chosen[:, -1] > 0) & (own <= NEUTRAL_DARK) & (past >= 0)
+            keep[eligible] &= own - around <= DARK_CHROMA_GAIN
         keep |= (belief > LEARNED_ALONE) & _beside(keep[labels] | kept, labels, count)
         return keep, length, belief, doubtful & ~keep
 
