@@ -651,15 +651,16 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
         model = line_model()
         score = model.score(chosen)
         keep[eligible] = score > model.cut[chosen[:, -1].astype(int)]
-        own = chosen[:, LINE_FEATURES.index("own_chroma")]
+        column = dict(zip(LINE_FEATURES, chosen.T, strict=True))
         # The segmenter's mean scratch probability over each component (it runs on colour scans).
         flat = labels.ravel()
         belief = component_mean(ev.learned, flat, flat > 0, count)
         keep[eligible] &= (chosen[:, -1] > 0) | (belief[eligible] >= LEARNED_DOUBT)
         doubtful[eligible] = (score > LEARNED_ODDS) & (belief[eligible] >= LEARNED_DOUBT)
-        thin = chosen[:, LINE_FEATURES.index("width")] <= LEARNED_WIDTH
+        thin = column["width"] <= LEARNED_WIDTH
         keep[eligible] |= doubtful[eligible] & thin & (belief[eligible] > LEARNED_DOUBTED)
         keep |= has_seed & (length >= MIN_SCRATCH_LENGTH) & (belief > LEARNED_RESCUE)
+        own = column["own_chroma"]
         if ev.bright:
             # A short bright piece it is surer of still is flaked emulsion wherever it lies (a scratch's
             # piece along the picture's border, between crossings), unless it runs along an edge (the lit
@@ -672,9 +673,8 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
                 keep[eligible] &= (own <= paper + PAPER_DEPARTURE) | (score >= PAPER_OVERRULE)
         else:
             # Dark damage is neutral and dulls the colour it covers (NEUTRAL_DARK, DARK_CHROMA_GAIN).
-            past, around = (chosen[:, LINE_FEATURES.index(name)] for name in ("past_range", "around_chroma"))
-            keep[eligible] |= (chosen[:, -1] > 0) & (own <= NEUTRAL_DARK) & (past >= 0)
-            keep[eligible] &= own - around <= DARK_CHROMA_GAIN
+            keep[eligible] |= (column["rules"] > 0) & (own <= NEUTRAL_DARK) & (column["past_range"] >= 0)
+            keep[eligible] &= own - column["around_chroma"] <= DARK_CHROMA_GAIN
         keep |= (belief > LEARNED_ALONE) & _beside(keep[labels] | kept, labels, count)
         return keep, length, belief, doubtful & ~keep
 
