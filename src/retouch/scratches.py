@@ -44,9 +44,14 @@ Scratches
     a bright line clearly more coloured than the paper seen in the surest
     bright scratches of the same print is the print's own toned structure
     (a lit tripod leg), unless the classifier is nearly sure
-    (:data:`PAPER_DEPARTURE`). The per-pixel segmenter
-    (:mod:`retouch.damage_segmenter`, a small convolutional net that sees
-    67 px around each pixel) has the last word on colour scans: a long
+    (:data:`PAPER_DEPARTURE`). Dark damage (dirt, silver) has no colour of
+    its own and only dulls what it covers: a neutral dark line the tests
+    accept that is darker than the picture's own tonal range is kept
+    whatever the classifier says (:data:`NEUTRAL_DARK`), and a dark line
+    more coloured than its surroundings is the picture's own (a rusty
+    tower leg against a grey sky, :data:`DARK_CHROMA_GAIN`). The per-pixel
+    segmenter (:mod:`retouch.damage_segmenter`, a small convolutional net
+    that sees 67 px around each pixel) has the last word on colour scans: a long
     component with a strong seed that it rates a scratch on average
     (:data:`LEARNED_RESCUE`) is kept whatever the classifier and the shape
     tests say (a short or wide piece of a scratch left between crossings, a
@@ -65,10 +70,13 @@ Scratches
     kept: the scratch itself, without the highlight or fur it joined or
     the halo around it that held its mean belief down; a wide piece is
     structure it mistakes for damage (a tripod's handle,
-    :data:`LEARNED_WIDTH`). A line kept whole is judged in pieces too, one
-    orientation band at a time, and a piece that would not be kept alone and that the segmenter
-    denies is taken out (:data:`LEARNED_DENIAL`): where a scratch crosses
-    a tripod leg the two can join into one component that passes.
+    :data:`LEARNED_WIDTH`); a thin such line it believes on average is
+    kept whole, since along a thin scratch its belief is patchy and the
+    sure pieces are too short (:data:`LEARNED_DOUBTED`). A line kept whole
+    is judged in pieces too, one orientation band at a time, and a piece
+    that would not be kept alone and that the segmenter denies is taken
+    out (:data:`LEARNED_DENIAL`): where a scratch crosses a tripod leg the
+    two can join into one component that passes.
     It weighs the tone rank most. Its training scenes carry thin lines of
     their own (wires, poles) drawn before the aging, so they fade and tone
     with the print: without them it took real structure (masts, tripod
@@ -650,12 +658,12 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
         # The rules' verdict picks the cut: the classifier may need more evidence to overrule them.
         model = line_model()
         score = model.score(chosen)
-        keep[eligible] = score > model.cut[chosen[:, -1].astype(int)]
         column = dict(zip(LINE_FEATURES, chosen.T, strict=True))
+        keep[eligible] = score > model.cut[column["rules"].astype(int)]
         # The segmenter's mean scratch probability over each component (it runs on colour scans).
         flat = labels.ravel()
         belief = component_mean(ev.learned, flat, flat > 0, count)
-        keep[eligible] &= (chosen[:, -1] > 0) | (belief[eligible] >= LEARNED_DOUBT)
+        keep[eligible] &= (column["rules"] > 0) | (belief[eligible] >= LEARNED_DOUBT)
         doubtful[eligible] = (score > LEARNED_ODDS) & (belief[eligible] >= LEARNED_DOUBT)
         thin = column["width"] <= LEARNED_WIDTH
         keep[eligible] |= doubtful[eligible] & thin & (belief[eligible] > LEARNED_DOUBTED)
