@@ -56,7 +56,8 @@ Scratches
     (:data:`LEARNED_RESCUE`) is kept whatever the classifier and the shape
     tests say (a short or wide piece of a scratch left between crossings, a
     scratch over mid tones, a wide dark scratch that looks one-sided
-    because its side segments fall on itself), and so is a component too
+    because its side segments fall on itself; but a short one-sided dark
+    line is an edge's shadow side, :data:`LEARNED_ONE_SIDED`), and so is a component too
     short or too weak to be a candidate that it is surer of still, when it
     touches a line kept (:data:`LEARNED_ALONE`, :data:`LEARNED_REACH`), or
     wherever it lies if it is bright, has a strong seed and is not
@@ -203,6 +204,11 @@ WIDEN_STEPS = 2  # px a found scratch is widened by, at most, on each side
 # that it rates above LEARNED_ALONE is kept anywhere, unless it is one-sided (RELAXED_ASYMMETRY); a dark
 # one is not (taken anywhere, such pieces include a cat's lower eyelid, which the net is sure is a scratch).
 LEARNED_RESCUE, LEARNED_ALONE, LEARNED_REACH = 0.8, 0.9, 2
+# A dark line more one-sided than RELAXED_ASYMMETRY is rescued so only from LEARNED_ONE_SIDED px long: the
+# segmenter is sure of short dark bars along the edges of a picture it never saw (a shuttle's lettering,
+# a tripod's shadowed side), while a wide dark scratch that looks one-sided because its side segments
+# fall on itself is long.
+LEARNED_ONE_SIDED = 100
 # The classifier overrules the hand-set tests' "no" only where the segmenter's mean belief reaches
 # LEARNED_DOUBT (the straight edges of a launch tower are symmetric, dark and long, but not damage).
 LEARNED_DOUBT = 0.5
@@ -667,7 +673,11 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
         doubtful[eligible] = (score > LEARNED_ODDS) & (belief[eligible] >= LEARNED_DOUBT)
         thin = column["width"] <= LEARNED_WIDTH
         keep[eligible] |= doubtful[eligible] & thin & (belief[eligible] > LEARNED_DOUBTED)
-        keep |= has_seed & (length >= MIN_SCRATCH_LENGTH) & (belief > LEARNED_RESCUE)
+        rescued = has_seed & (length >= MIN_SCRATCH_LENGTH) & (belief > LEARNED_RESCUE)
+        if not ev.bright:
+            # A short dark line along an edge is the edge's shadow (LEARNED_ONE_SIDED).
+            rescued &= (asymmetry <= RELAXED_ASYMMETRY) | (length >= LEARNED_ONE_SIDED)
+        keep |= rescued
         own = column["own_chroma"]
         if ev.bright:
             # A short bright piece it is surer of still is flaked emulsion wherever it lies (a scratch's
