@@ -304,6 +304,7 @@ def test_dark_scratches_the_segmenter_hardly_sees_are_found(monkeypatch, seed, b
         ("rocket", 724, np.s_[177:355, 0:34], "DARK_CHROMA_GAIN", np.inf, 300),
         ("chelsea", 703, np.s_[38:86, 229:256], "CLOSING_LIKENESS", np.inf, 50),
         ("astronaut", 710, np.s_[225:295, 400:440], "LEARNED_ONE_SIDED", 0, 150),
+        ("camera", 726, np.s_[306:325, 300:345], "LEARNED_DENIAL", 0.2, 100),
     ],
 )
 def test_structure_like_a_scratch_is_left(monkeypatch, photo, seed, box, constant, off, least):
@@ -317,6 +318,8 @@ def test_structure_like_a_scratch_is_left(monkeypatch, photo, seed, box, constan
     # between them, which is darker than the scratches (CLOSING_LIKENESS).
     # Astronaut 710: the segmenter is sure a short dark bar of the shuttle's lettering is a scratch, but
     # the bar runs along an edge, one-sided, and is far shorter than a wide dark scratch (LEARNED_ONE_SIDED).
+    # Camera 726: a wide scratch crosses the tripod's handle and joins it into one line that passes; the
+    # handle's piece would not pass alone, and the segmenter half believes it (LEARNED_DENIAL).
     aged = age_photo(getattr(data, photo)(), seed=seed)
     clear = cv2.dilate((aged.scratches | aged.dust).astype(np.uint8), np.ones((3, 3), np.uint8)) == 0
     assert (detect_scratches(aged.image) & clear)[box].sum() == 0

@@ -75,9 +75,10 @@ Scratches
     kept whole, since along a thin scratch its belief is patchy and the
     sure pieces are too short (:data:`LEARNED_DOUBTED`). A line kept whole
     is judged in pieces too, one orientation band at a time, and a piece
-    that would not be kept alone and that the segmenter denies is taken
-    out (:data:`LEARNED_DENIAL`): where a scratch crosses a tripod leg the
-    two can join into one component that passes.
+    that would not be kept alone is taken out unless the segmenter is as
+    sure of it as it must be to rescue a line (:data:`LEARNED_DENIAL`):
+    where a scratch crosses a tripod leg the two can join into one
+    component that passes.
     It weighs the tone rank most. Its training scenes carry thin lines of
     their own (wires, poles) drawn before the aging, so they fade and tone
     with the print: without them it took real structure (masts, tripod
@@ -219,8 +220,9 @@ LEARNED_SPREAD = 0.5
 # and its rim is widened over every differing pixel: its zero belief says nothing about the pixels beside it.
 LEARNED_SIGHT = 0.3
 # A piece (one orientation band) of a line kept whole goes again when it would not be kept on its own and
-# the segmenter's mean belief in it is below LEARNED_DENIAL: structure the line joined where they cross.
-LEARNED_DENIAL = 0.2
+# the segmenter's mean belief in it is below LEARNED_DENIAL, as sure as it must be to rescue a line: the
+# whole passing vouches for no piece of it (a tripod leg a scratch crosses joins it into one line).
+LEARNED_DENIAL = LEARNED_RESCUE
 # A line the classifier doubts (log-odds above LEARNED_ODDS, short of its cut) that the segmenter rates
 # LEARNED_DOUBT a scratch may be a scratch joined to what it crosses (a cup's highlight) or ringed by
 # pixels of its halo: the pixels of it the segmenter rates LEARNED_DOUBT form pieces, and a long, seeded
@@ -709,7 +711,7 @@ def _line_components(ev: _LineEvidence, weak: float, collect: list | None = None
     if ev.learned is None or collect is not None:
         return found
     # A line kept whole may have joined, where they cross, structure that is no scratch (a tripod leg):
-    # its pieces that would not be kept on their own and that the segmenter rates no scratch go again.
+    # its pieces that would not be kept on their own go again, unless the segmenter is sure of them.
     held = np.where(keep[parent][pieces], pieces, 0)
     on_its_own, _, belief, _ = judge(count, held, stats)
     denied = ~on_its_own & (belief < LEARNED_DENIAL)
