@@ -57,12 +57,13 @@ Scratches
     tests say (a short or wide piece of a scratch left between crossings, a
     scratch over mid tones, a wide dark scratch that looks one-sided
     because its side segments fall on itself; but a short one-sided dark
-    line is an edge's shadow side, :data:`LEARNED_ONE_SIDED`), and so is a component too
-    short or too weak to be a candidate that it is surer of still, when it
-    touches a line kept (:data:`LEARNED_ALONE`, :data:`LEARNED_REACH`), or
-    wherever it lies if it is bright, has a strong seed and is not
-    one-sided (flaked emulsion: a piece of a scratch along the picture's
-    border; a cat's eyelid is a dark line the net is sure of);
+    line is an edge's shadow side, :data:`LEARNED_ONE_SIDED`), and so is a
+    component too short or too weak to be a candidate that it is surer of
+    still, when it touches a line kept (:data:`LEARNED_ALONE`,
+    :data:`LEARNED_REACH`), or wherever it lies if it is bright, has a
+    strong seed and is not one-sided (flaked emulsion: a piece of a
+    scratch along the picture's border; a cat's eyelid is a dark line the
+    net is sure of);
     and a candidate the hand-set tests reject is kept on the classifier's
     word only if the segmenter does not doubt it (:data:`LEARNED_DOUBT`).
     Of a line neither kept nor clearly rejected by the classifier that the
