@@ -24,12 +24,12 @@ Scratches
     (:data:`MAX_ASYMMETRY`). A line of damage's own tone and colour may be
     less symmetric (:data:`RELAXED_ASYMMETRY`: a scratch may run along an
     edge for a while) and less elongated (:data:`RELAXED_ELONGATION`: a
-    short piece left between crossings). These tests hold on any photo. A candidate
-    is then judged by hand-set tests of how it *stands out* over the line
-    response in a ring around it beyond the grain's (lines inside fine
-    texture, such as grass, hair or fur, do not), its tone (flaked emulsion
-    shows the paper, dirt is black: damage lies at the ends of the tonal
-    range) and its colour (damage is a nearly neutral overlay,
+    short piece left between crossings). These tests hold on any photo. A
+    candidate is then judged by hand-set tests of how it *stands out* over
+    the line response in a ring around it beyond the grain's (lines inside
+    fine texture, such as grass, hair or fur, do not), its tone (flaked
+    emulsion shows the paper, dirt is black: damage lies at the ends of the
+    tonal range) and its colour (damage is a nearly neutral overlay,
     :func:`neutral_overlay`), see :func:`_rules_verdict`; on a colour scan
     a small learned classifier (:class:`TreeEnsemble`, boosted trees
     shipped in ``models/damage/line_classifier.npz``, trained by
@@ -51,8 +51,8 @@ Scratches
     more coloured than its surroundings is the picture's own (a rusty
     tower leg against a grey sky, :data:`DARK_CHROMA_GAIN`). The per-pixel
     segmenter (:mod:`retouch.damage_segmenter`, a small convolutional net
-    that sees 67 px around each pixel) has the last word on colour scans: a long
-    component with a strong seed that it rates a scratch on average
+    that sees 67 px around each pixel) has the last word on colour scans: a
+    long component with a strong seed that it rates a scratch on average
     (:data:`LEARNED_RESCUE`) is kept whatever the classifier and the shape
     tests say (a short or wide piece of a scratch left between crossings, a
     scratch over mid tones, a wide dark scratch that looks one-sided
