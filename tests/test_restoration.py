@@ -327,6 +327,20 @@ def test_structure_like_a_scratch_is_left(monkeypatch, photo, seed, box, constan
     assert (detect_scratches(aged.image) & clear)[box].sum() > least
 
 
+def test_a_scratch_is_continued_past_the_highlight_it_crosses(monkeypatch):
+    # On coffee's print (seed 2) a paper-white scratch runs down into the spoon's highlight and on across
+    # the handle. The line response joins the highlight's blob to the scratch, and that component is no
+    # line; the scratch's continuation (40 px a round) ends in the blob, and only the next round finds it
+    # again beyond.
+    aged = age_photo(data.coffee(), seed=2)
+    box = np.s_[233:284, 214:254]
+    truth = aged.scratches[box]
+    assert truth.sum() > 100
+    assert recall(detect_scratches(aged.image)[box], truth) > 0.7
+    monkeypatch.setattr(scratches, "CONTINUATION_ROUNDS", 1)
+    assert recall(detect_scratches(aged.image)[box], truth) < 0.1
+
+
 def test_where_two_wide_scratches_cross_the_middle_is_filled_too(monkeypatch):
     # On rocket's print (seed 304) two wide paper-white scratches cross over the sky. Their crossing is as
     # bright as its sides, so its background is too and it does not differ: left, the fill copied it into

@@ -90,8 +90,9 @@ Scratches
     judged again in pieces, one orientation band at a time
     (:data:`LONG_JOINED`). Each kept line is then continued beyond its ends,
     in its direction there, over the pixels that differ from the
-    background its way (:func:`_extended`): where a scratch runs along an
-    edge or over a tone like its own it leaves the line response, not the
+    background its way, and what joins it is continued in turn
+    (:func:`_extended`): where a scratch runs along an edge, over a tone
+    like its own or into a highlight it leaves the line response, not the
     damage. And it is widened over the pixels beside it that differ nearly
     as much (:func:`_widened`): the rim of a wide scratch. On a colour scan
     both spread only over pixels the segmenter rates a scratch
@@ -180,6 +181,7 @@ MIN_TONE_RANK = 0.85  # fraction of the picture a bright line is brighter than (
 CORRIDOR_WIDTH = 3  # px: a scratch's continuation lies within this of its extension
 CONTINUATION_GAP = 40  # px beyond a scratch's end where its continuation is looked for
 END_LENGTH = 12  # px at each end of a scratch that give its direction there
+CONTINUATION_ROUNDS = 4  # times a scratch's continuation is itself continued, at most
 FULL_RESOLUTION_PIXELS = 8_000_000  # larger images look for scratches at half size
 MAX_ASYMMETRY = 0.35  # mean |side difference| over line response: above it, a line runs along an edge
 # ... unless it is of damage's own tone and colour: then up to this much.
@@ -754,14 +756,34 @@ def _extended(lines: np.ndarray, differing: np.ndarray) -> np.ndarray:
     A scratch fades out of the line response where it runs along an
     edge or over a tone like its own, yet those pixels still differ from
     the background its way; a fill that leaves them copies their damage
-    into the hole. A corridor :data:`CORRIDOR_WIDTH` px wide is laid
-    :data:`CONTINUATION_GAP` px beyond each end of each line, and the
-    differing pixels in it that connect to the line join it.
+    into the hole. The differing pixels in the corridors beyond the ends
+    (:func:`_corridors`) that connect to a line join it, and the line so
+    grown is continued again, up to :data:`CONTINUATION_ROUNDS` times: a
+    scratch may leave the line response more than once, and where it
+    crosses a highlight its continuation ends in the highlight's blob.
     """
-    count, labels = cv2.connectedComponents(lines.astype(np.uint8), connectivity=8)
+    for _ in range(CONTINUATION_ROUNDS):
+        reach = lines | (_corridors(lines) & differing)
+        count, labels = cv2.connectedComponents(reach.astype(np.uint8), connectivity=8)
+        touched = np.zeros(count, bool)
+        touched[labels[lines]] = True
+        touched[0] = False
+        grown = touched[labels]
+        if np.count_nonzero(grown) == np.count_nonzero(lines):
+            break
+        lines = grown
+    return lines
+
+
+def _corridors(lines: np.ndarray) -> np.ndarray:
+    """Where the continuations of ``lines`` may lie: :data:`CORRIDOR_WIDTH` px wide, beyond each end.
+
+    Each line at least twice :data:`END_LENGTH` px long gets one
+    :data:`CONTINUATION_GAP` px long from each end, in the direction of
+    its last :data:`END_LENGTH` px.
+    """
+    _, labels = cv2.connectedComponents(lines.astype(np.uint8), connectivity=8)
     rows, cols = np.nonzero(labels)
-    if rows.size == 0:
-        return lines
     corridor = np.zeros(lines.shape, np.uint8)
     which = labels[rows, cols]
     order = np.argsort(which, kind="stable")
@@ -786,12 +808,7 @@ def _extended(lines: np.ndarray, differing: np.ndarray) -> np.ndarray:
                 1,
                 CORRIDOR_WIDTH,
             )
-    reach = lines | ((corridor > 0) & differing)
-    count, labels = cv2.connectedComponents(reach.astype(np.uint8), connectivity=8)
-    touched = np.zeros(count, bool)
-    touched[labels[lines]] = True
-    touched[0] = False
-    return touched[labels]
+    return corridor > 0
 
 
 def _widened(lines: np.ndarray, contrast: np.ndarray, differing: np.ndarray) -> np.ndarray:
