@@ -197,7 +197,7 @@ def test_a_wide_dark_scratch_that_fails_the_shape_tests_is_taken_on_the_segmente
     box = np.s_[360:385, 250:395]
     found = detect_scratches(aged.image)
     assert recall(found[box], aged.scratches[box]) > 0.75
-    assert (found & clear)[box].sum() == 0
+    assert (found & clear)[box].sum() < 10  # the scratch's continuation ends a pixel or two into the rim
     monkeypatch.setattr(scratches, "LEARNED_RESCUE", 1.1)
     assert recall(detect_scratches(aged.image)[box], aged.scratches[box]) < 0.05
 
@@ -339,6 +339,17 @@ def test_a_scratch_is_continued_past_the_highlight_it_crosses(monkeypatch):
     assert recall(detect_scratches(aged.image)[box], truth) > 0.7
     monkeypatch.setattr(scratches, "CONTINUATION_ROUNDS", 1)
     assert recall(detect_scratches(aged.image)[box], truth) < 0.1
+
+
+def test_a_scratch_is_not_continued_round_the_rim_it_meets(monkeypatch):
+    # On coffee's print (seed 112) a thin paper-white scratch ends on the saucer's bright rim. Its first
+    # continuation takes a little of the rim, and each round after would turn further along it.
+    aged = age_photo(data.coffee(), seed=112)
+    clear = cv2.dilate((aged.scratches | aged.dust).astype(np.uint8), np.ones((3, 3), np.uint8)) == 0
+    box = np.s_[162:180, 452:470]
+    assert (detect_scratches(aged.image) & clear)[box].sum() < 10
+    monkeypatch.setattr(scratches, "CONTINUATION_TURN", 180.0)
+    assert (detect_scratches(aged.image) & clear)[box].sum() > 15
 
 
 def test_where_two_wide_scratches_cross_the_middle_is_filled_too(monkeypatch):

@@ -182,6 +182,7 @@ CORRIDOR_WIDTH = 3  # px: a scratch's continuation lies within this of its exten
 CONTINUATION_GAP = 40  # px beyond a scratch's end where its continuation is looked for
 END_LENGTH = 12  # px at each end of a scratch that give its direction there
 CONTINUATION_ROUNDS = 4  # times a scratch's continuation is itself continued, at most
+CONTINUATION_TURN = 15.0  # degrees a continued line's direction may turn from that of its first continuation
 FULL_RESOLUTION_PIXELS = 8_000_000  # larger images look for scratches at half size
 MAX_ASYMMETRY = 0.35  # mean |side difference| over line response: above it, a line runs along an edge
 # ... unless it is of damage's own tone and colour: then up to this much.
@@ -757,13 +758,19 @@ def _extended(lines: np.ndarray, differing: np.ndarray) -> np.ndarray:
     edge or over a tone like its own, yet those pixels still differ from
     the background its way; a fill that leaves them copies their damage
     into the hole. The differing pixels in the corridors beyond the ends
-    (:func:`_corridors`) that connect to a line join it, and the line so
-    grown is continued again, up to :data:`CONTINUATION_ROUNDS` times: a
-    scratch may leave the line response more than once, and where it
-    crosses a highlight its continuation ends in the highlight's blob.
+    (:func:`_corridors`) that connect to a line join it, and where a
+    line so grows it is continued again, up to
+    :data:`CONTINUATION_ROUNDS` times: a scratch may leave the line
+    response more than once, and where it crosses a highlight its
+    continuation ends in the highlight's blob. Again only where its
+    direction at the new end is within :data:`CONTINUATION_TURN` of its
+    first continuation's: a line that keeps turning has run onto an edge
+    it met (the rim of a saucer), which it would follow round.
     """
+    previous = None
     for _ in range(CONTINUATION_ROUNDS):
-        reach = lines | (_corridors(lines) & differing)
+        previous = _corridors(lines, previous)
+        reach = lines | ((previous[0] > 0) & differing)
         count, labels = cv2.connectedComponents(reach.astype(np.uint8), connectivity=8)
         touched = np.zeros(count, bool)
         touched[labels[lines]] = True
@@ -775,16 +782,30 @@ def _extended(lines: np.ndarray, differing: np.ndarray) -> np.ndarray:
     return lines
 
 
-def _corridors(lines: np.ndarray) -> np.ndarray:
+def _corridors(
+    lines: np.ndarray, previous: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Where the continuations of ``lines`` may lie: :data:`CORRIDOR_WIDTH` px wide, beyond each end.
 
     Each line at least twice :data:`END_LENGTH` px long gets one
     :data:`CONTINUATION_GAP` px long from each end, in the direction of
-    its last :data:`END_LENGTH` px.
+    its last :data:`END_LENGTH` px. With ``previous`` (the last round's
+    corridors) only from the ends that lie in one of those, where the
+    direction is within :data:`CONTINUATION_TURN` of the direction that
+    corridor's line end had in the first round.
+
+    Returns
+    -------
+    labels : (H, W) int32 array
+        Which corridor each pixel lies in (0 for none).
+    directions : (N, 2) array
+        In row ``i - 1``, the direction (x, y) of corridor ``i``'s line
+        end in the first round.
     """
     _, labels = cv2.connectedComponents(lines.astype(np.uint8), connectivity=8)
     rows, cols = np.nonzero(labels)
-    corridor = np.zeros(lines.shape, np.uint8)
+    corridors = np.zeros(lines.shape, np.int32)
+    directions: list[np.ndarray] = []
     which = labels[rows, cols]
     order = np.argsort(which, kind="stable")
     xy = np.stack([cols[order], rows[order]], axis=1).astype(np.float64)
@@ -800,15 +821,24 @@ def _corridors(lines: np.ndarray) -> np.ndarray:
             if (tip_centre - centre) @ direction < 0:
                 direction = -direction  # outwards, away from the line's centre
             start = tip[np.argmax((tip - centre) @ direction)]
+            first = direction
+            if previous is not None:
+                last = previous[0][int(start[1]), int(start[0])]
+                if last == 0:
+                    continue
+                first = previous[1][last - 1]
+                if direction @ first < np.cos(np.radians(CONTINUATION_TURN)):
+                    continue
+            directions.append(first)
             stop = start + CONTINUATION_GAP * direction
             cv2.line(
-                corridor,
+                corridors,
                 tuple(int(v) for v in np.rint(start)),
                 tuple(int(v) for v in np.rint(stop)),
-                1,
+                len(directions),
                 CORRIDOR_WIDTH,
             )
-    return corridor > 0
+    return corridors, np.array(directions).reshape(-1, 2)
 
 
 def _widened(lines: np.ndarray, contrast: np.ndarray, differing: np.ndarray) -> np.ndarray:
