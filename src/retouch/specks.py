@@ -27,9 +27,12 @@ around it, which the classifier alone took for the picture's). It
 weighs tone rank and lightness most. A speck it drops is kept after all
 when the per-pixel segmenter (:mod:`retouch.damage_segmenter`) rates it
 dust on average (:data:`LEARNED_RESCUE`; on scans up to
-:data:`LEARNED_MAX_PIXELS`). A speck that touches a dark shadow or line
-grows into it, and the component is too large to be a candidate or is
-judged with what it joined; the segmenter's dust pixels inside every
+:data:`LEARNED_MAX_PIXELS`), and a large speck it keeps
+(:data:`LEARNED_LARGE`) goes unless the segmenter rates it dust: at
+that size the classifier's specks are mostly the picture's own blobs.
+A speck that touches a dark shadow or line grows into it, and the
+component is too large to be a candidate or is judged with what it
+joined; the segmenter's dust pixels inside every
 component not kept (:data:`LEARNED_DUST`) are judged again as specks of
 their own (:func:`_learned_specks`). Dark specks on dark tones carry no
 colour evidence and are still missed more often than others.
@@ -75,6 +78,10 @@ MIN_SPECK_SALIENCE = 6.0  # a speck's peak over the mean residual around it
 MIN_FILL = 0.35  # share of its box a speck fills: a short line or a corner fills less
 LEARNED_RESCUE = 0.8  # mean dust probability of the segmenter over a speck the classifier drops that keeps it
 LEARNED_DUST = 0.5  # dust probability of a dropped component's pixels that may form a speck of their own
+# A speck of LEARNED_LARGE px or more is kept only where the segmenter's mean dust probability over it
+# exceeds LEARNED_DUST: so large, the blobs the classifier takes are mostly the picture's own (a shuttle's
+# black nose), and the net, which sees what a speck touches, tells them from dust.
+LEARNED_LARGE = 50
 # Above this many pixels the segmenter is not asked (at 24 MP it would take 6 s of the 60 s a restore may).
 LEARNED_MAX_PIXELS = 8_000_000
 
@@ -139,11 +146,14 @@ def find_specks(
     else:
         keep[eligible] = speck_model().accepts(chosen, chosen[:, -1].astype(int))
     if chroma is not None and grey.size <= LEARNED_MAX_PIXELS:
-        # A speck the classifier drops is kept when the segmenter is sure of dust over it.
+        # A speck the classifier drops is kept when the segmenter is sure of dust over it; a large one it
+        # takes goes unless the segmenter rates it dust.
         flat = labels.ravel()
         if learned is None:
             learned = damage_probability(grey, chroma, r, differs, "dust")
-        keep[eligible] |= component_mean(learned, flat, flat > 0, len(eligible))[eligible] > LEARNED_RESCUE
+        belief = component_mean(learned, flat, flat > 0, len(eligible))
+        keep[eligible] |= belief[eligible] > LEARNED_RESCUE
+        keep &= (np.bincount(flat, minlength=len(eligible)) < LEARNED_LARGE) | (belief > LEARNED_DUST)
         found = keep[labels]
         return found | _learned_specks((labels > 0) & ~found, learned)
     return keep[labels]
