@@ -767,10 +767,10 @@ def _extended(lines: np.ndarray, differing: np.ndarray) -> np.ndarray:
     first continuation's: a line that keeps turning has run onto an edge
     it met (the rim of a saucer), which it would follow round.
     """
-    previous = None
+    corridors = None
     for _ in range(CONTINUATION_ROUNDS):
-        previous = _corridors(lines, previous)
-        reach = lines | ((previous[0] > 0) & differing)
+        corridors = _corridors(lines, corridors)
+        reach = lines | ((corridors[0] > 0) & differing)
         count, labels = cv2.connectedComponents(reach.astype(np.uint8), connectivity=8)
         touched = np.zeros(count, bool)
         touched[labels[lines]] = True

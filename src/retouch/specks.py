@@ -32,10 +32,10 @@ dust on average (:data:`LEARNED_RESCUE`; on scans up to
 that size the classifier's specks are mostly the picture's own blobs.
 A speck that touches a dark shadow or line grows into it, and the
 component is too large to be a candidate or is judged with what it
-joined; the segmenter's dust pixels inside every
-component not kept (:data:`LEARNED_DUST`) are judged again as specks of
-their own (:func:`_learned_specks`). Dark specks on dark tones carry no
-colour evidence and are still missed more often than others.
+joined; the segmenter's dust pixels inside every component not kept
+(:data:`LEARNED_DUST`) are judged again as specks of their own
+(:func:`_learned_specks`). Dark specks on dark tones carry no colour
+evidence and are still missed more often than others.
 """
 
 from __future__ import annotations
