@@ -328,8 +328,8 @@ def test_structure_like_a_scratch_is_left(monkeypatch, photo, seed, box, constan
 
 
 def test_a_scratch_is_continued_past_a_highlight_but_not_round_a_rim(monkeypatch):
-    # On coffee's print seed 2 a paper-white scratch runs into the spoon's highlight and on across the
-    # handle. The line response joins the highlight's blob to the scratch, and that component is no line;
+    # On coffee's print seed 2 a paper-white scratch runs into the highlight on the cup's handle and on
+    # across it. The line response joins the highlight's blob to the scratch, and that component is no line;
     # the scratch's first continuation (40 px) ends in the blob, and only the next round finds it beyond.
     # On seed 112 a thin one ends on the saucer's bright rim: its first continuation takes a little of the
     # rim, and each round after would turn further along it (CONTINUATION_TURN).
